@@ -1,0 +1,58 @@
+"""The generic boot check: start a command on the restored data and wait until it answers."""
+
+from __future__ import annotations
+
+import re
+
+from orchestrator.checks import FAILED, PASSED, CheckOutcome
+from orchestrator.config.schema import BootCheck
+from orchestrator.redact import Redactor
+from orchestrator.runners import BootRequest, BootResult, Sandbox
+
+NAME = "boot"
+_STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)?\s+(\d{3})")
+
+
+def check(config: BootCheck, sandbox: Sandbox, image: str, user: str, redactor: Redactor) -> tuple[CheckOutcome, str]:
+    """Given the job's boot section, boot it next to the sandbox; return the outcome and the redacted log tail."""
+    request = BootRequest(
+        image=config.image or image,
+        command=config.command,
+        user=config.user or user,
+        data_mount=config.data_mount,
+        timeout_seconds=config.timeout.total_seconds(),
+        tcp_port=config.tcp_port,
+        http_port=config.http.port if config.http else None,
+        http_path=config.http.path if config.http else "/",
+    )
+    result = sandbox.boot(request)
+    log_tail = redactor.redact(result.log_tail)
+    data = {"image": request.image, "image_digest": result.image_digest, "ready_seconds": round(result.seconds, 3)}
+    if not result.ready:
+        return CheckOutcome(NAME, FAILED, f"{request.image}: {result.message}", data), log_tail
+    if config.http is not None:
+        problem = http_problem(result.probe_output, config.http.status, config.http.contains)
+        if problem:
+            return CheckOutcome(NAME, FAILED, f"{request.image}: {problem}", data), log_tail
+    return CheckOutcome(NAME, PASSED, f"{request.image}: {_ready_message(config, result)}", data), log_tail
+
+
+def http_problem(response: str, status: int, contains: str | None) -> str | None:
+    """Given a raw HTTP response, return what is wrong with it, or None if it has the status and text wanted."""
+    match = _STATUS_LINE.match(response)
+    if not match:
+        return "no HTTP response"
+    if int(match.group(1)) != status:
+        return f"HTTP status {match.group(1)}, expected {status}"
+    body = response.split("\r\n\r\n", 1)[-1]
+    if contains is not None and contains not in body:
+        return f"HTTP body does not contain the expected text {contains!r}"
+    return None
+
+
+def _ready_message(config: BootCheck, result: BootResult) -> str:
+    if config.http is not None:
+        return f"HTTP {config.http.status} on port {config.http.port}{config.http.path} after {result.seconds:.1f}s"
+    if config.tcp_port is not None:
+        return f"port {config.tcp_port} open after {result.seconds:.1f}s"
+    return f"{result.message} after {result.seconds:.1f}s"

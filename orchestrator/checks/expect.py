@@ -1,0 +1,46 @@
+"""Paths or globs that must exist in the restored data, with an optional minimum size or count."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from orchestrator.checks import FAILED, PASSED, CheckContext, CheckOutcome, RestoredEntry
+from orchestrator.config.schema import ExpectCheck, ExpectedPath
+
+NAME = "expect"
+
+
+def check(config: ExpectCheck, context: CheckContext) -> CheckOutcome:
+    restored, _ = context.restored_tree()
+    problems, found = [], {}
+    for expected in config.paths:
+        matches = matching(restored, expected.path)
+        found[expected.path] = len(matches)
+        problems += _problems(expected, matches)
+    data = {"patterns": len(config.paths), "matches": found}
+    if problems:
+        return CheckOutcome(NAME, FAILED, "; ".join(problems), data)
+    return CheckOutcome(NAME, PASSED, f"all {len(config.paths)} expected path(s) present", data)
+
+
+def matching(restored: dict[str, RestoredEntry], pattern: str) -> dict[str, RestoredEntry]:
+    """Given the restored tree and a pattern, return the entries it names.
+
+    An absolute pattern is matched against the full snapshot path; a relative one against its end,
+    so `www/index.html` finds `/srv/www/index.html` wherever the snapshot root was.
+    """
+    full_pattern = pattern if pattern.startswith("/") else "*/" + pattern
+    return {path: entry for path, entry in restored.items() if fnmatchcase(path, full_pattern)}
+
+
+def _problems(expected: ExpectedPath, matches: dict[str, RestoredEntry]) -> list[str]:
+    if not matches:
+        return [f"missing: {expected.path}"]
+    problems = []
+    if expected.min_count is not None and len(matches) < expected.min_count:
+        problems.append(f"{expected.path}: {len(matches)} match(es), expected at least {expected.min_count}")
+    if expected.min_size is not None:
+        small = sorted(path for path, entry in matches.items() if entry.type == "file" and entry.size < expected.min_size)
+        if small:
+            problems.append(f"{expected.path}: smaller than {expected.min_size} bytes: {', '.join(small[:5])}")
+    return problems
