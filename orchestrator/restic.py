@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ class FailureKind(StrEnum):
     SNAPSHOT_NOT_FOUND = "snapshot-not-found"
     PATH_NOT_FOUND = "path-not-found"
     TIMEOUT = "timeout"
+    PASSWORD_UNAVAILABLE = "password-unavailable"
     NOT_INSTALLED = "restic-not-installed"
     FAILED = "restic-failed"
 
@@ -60,6 +62,8 @@ _PLAIN_MESSAGES = {
     FailureKind.SNAPSHOT_NOT_FOUND: "snapshot not found in the repository",
     FailureKind.PATH_NOT_FOUND: "path not found in the snapshot",
     FailureKind.TIMEOUT: "restic did not finish within the time allowed",
+    FailureKind.PASSWORD_UNAVAILABLE: "the repository password could not be read (password_file or "
+                                      "password_command failed)",
     FailureKind.NOT_INSTALLED: "the restic binary was not found on PATH",
     FailureKind.FAILED: "restic failed",
 }
@@ -67,6 +71,8 @@ _PLAIN_MESSAGES = {
 # Order matters: an unreachable server also prints "unable to open config file".
 _CLASSIFIERS: list[tuple[FailureKind, re.Pattern[str]]] = [
     (FailureKind.WRONG_PASSWORD, re.compile(r"wrong password|no key found", re.I)),
+    (FailureKind.PASSWORD_UNAVAILABLE, re.compile(r"Resolving password failed|password command|"
+                                                  r"reading password", re.I)),
     (FailureKind.UNREACHABLE, re.compile(r"connection refused|no such host|i/o timeout|network is unreachable|"
                                          r"dial tcp|TLS handshake|connection reset", re.I)),
     (FailureKind.LOCKED, re.compile(r"repository is already locked|unable to create lock", re.I)),
@@ -284,7 +290,7 @@ class Restic:
 
         def expire() -> None:
             timed_out.set()
-            process.kill()
+            _kill_group(process)
 
         timer = threading.Timer(self.timeout, expire)
         timer.start()
@@ -295,7 +301,7 @@ class Restic:
         finally:
             timer.cancel()
             if process.poll() is None:
-                process.kill()
+                _kill_group(process)
             returncode = process.wait()
             reader.join()
             process.stdout.close()
@@ -326,8 +332,10 @@ class Restic:
 
     def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
         try:
+            # Its own process group: a terminal's Ctrl-C reaches us, not restic, and killing the
+            # group also ends a password command or wrapper restic started.
             return subprocess.Popen(command, env=self._environment, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                                    stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
         except FileNotFoundError:
             raise ResticError(FailureKind.NOT_INSTALLED) from None
 
@@ -355,6 +363,13 @@ class Restic:
                 environment[key] = value
                 self.redactor.add(value)
         return environment
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def read_env_file(path: Path) -> dict[str, str]:

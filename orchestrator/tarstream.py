@@ -16,6 +16,9 @@ from typing import IO
 BLOCK = tarfile.BLOCKSIZE
 CHUNK = 1 << 20
 _SPECIAL_TYPES = (tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE)
+# PAX records take priority over the header fields when the tar is read, so the ones holding a
+# rewritten field must go, or the original name and owner would come back on extraction.
+_REWRITTEN_PAX_RECORDS = {"path", "linkpath", "uid", "gid", "uname", "gname"}
 
 
 class QuotaExceeded(Exception):
@@ -79,6 +82,8 @@ class TarRewriter:
 
     def _member(self, member: tarfile.TarInfo, name: str, content: IO[bytes] | None) -> Iterator[bytes]:
         member = member.replace(name=name, uid=self.uid, gid=self.gid, uname="", gname="", deep=False)
+        member.pax_headers = {key: value for key, value in member.pax_headers.items()
+                              if key not in _REWRITTEN_PAX_RECORDS}
         if member.islnk():
             member.linkname = safe_name(member.linkname) or ""
         member.mode |= 0o500 if member.isdir() else 0o400

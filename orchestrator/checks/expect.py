@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import re
+from functools import lru_cache
 
 from orchestrator.checks import FAILED, PASSED, CheckContext, CheckOutcome, RestoredEntry
 from orchestrator.config.schema import ExpectCheck, ExpectedPath
@@ -27,10 +28,37 @@ def matching(restored: dict[str, RestoredEntry], pattern: str) -> dict[str, Rest
     """Given the restored tree and a pattern, return the entries it names.
 
     An absolute pattern is matched against the full snapshot path; a relative one against its end,
-    so `www/index.html` finds `/srv/www/index.html` wherever the snapshot root was.
+    so `www/index.html` finds `/srv/www/index.html` wherever the snapshot root was. As in a shell,
+    `*` and `?` stay within one folder; `**` crosses folders.
     """
-    full_pattern = pattern if pattern.startswith("/") else "*/" + pattern
-    return {path: entry for path, entry in restored.items() if fnmatchcase(path, full_pattern)}
+    expression = glob_expression(pattern)
+    return {path: entry for path, entry in restored.items() if expression.match(path)}
+
+
+@lru_cache(maxsize=256)
+def glob_expression(pattern: str) -> re.Pattern[str]:
+    """Given a glob, return a regular expression for whole snapshot paths (see `matching`)."""
+    parts, index = [], 0
+    while index < len(pattern):
+        if pattern.startswith("**", index):
+            parts.append(".*")
+            index += 2
+        elif pattern[index] == "*":
+            parts.append("[^/]*")
+            index += 1
+        elif pattern[index] == "?":
+            parts.append("[^/]")
+            index += 1
+        elif pattern[index] == "[" and "]" in pattern[index + 2:]:
+            end = pattern.index("]", index + 2)
+            body = pattern[index + 1:end]
+            parts.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            index = end + 1
+        else:
+            parts.append(re.escape(pattern[index]))
+            index += 1
+    prefix = "" if pattern.startswith("/") else "(?:.*/)?"
+    return re.compile("^" + prefix + "".join(parts) + "$")
 
 
 def _problems(expected: ExpectedPath, matches: dict[str, RestoredEntry]) -> list[str]:

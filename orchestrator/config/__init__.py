@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -89,23 +89,23 @@ def _load_settings(directory: Path, errors: list[ConfigError]) -> Settings | Non
 
 
 def _load_job(directory: Path, path: Path, display: str, errors: list[ConfigError]) -> Job | None:
-    document = _read(path, display, errors)
+    document = _read(path, display, errors, job=path.stem)
     if document is None:
         return None
     if not isinstance(document.data, dict):
         errors.append(ConfigError(Location(display, 1, 1), "a job file must be a mapping of keys to values"))
         return None
-    data = {"name": path.stem.split(".")[0], **document.data}
+    data = {"name": path.stem, **document.data}
     job_name = str(data["name"])
     job = _validate(Job, document, data, job_name, errors)
     return _resolve_relative_paths(job, directory) if job else None
 
 
-def _read(path: Path, display: str, errors: list[ConfigError]) -> Document | None:
+def _read(path: Path, display: str, errors: list[ConfigError], job: str | None = None) -> Document | None:
     try:
         return load_document(path, display)
     except ConfigInvalid as invalid:
-        errors.extend(invalid.errors)
+        errors.extend(replace(error, job=error.job or job) for error in invalid.errors)
         return None
 
 

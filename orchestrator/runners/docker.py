@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -157,8 +158,29 @@ class DockerSandbox:
         )
 
     def load(self, tar_stream: Iterable[bytes]) -> None:
-        if not self._container.put_archive(self._request.data_mount, drain(tar_stream)):
-            raise RuntimeError("the Docker engine refused the restored archive")
+        """Unpack the stream with `tar` running inside the sandbox as the sandbox user.
+
+        Unlike the engine's put_archive (which unpacks as root and holds the container's lock, so
+        `docker inspect` hangs for the whole restore), this never creates root-owned files or device
+        nodes from untrusted data.
+        """
+        api = self._runner.client.api
+        command = ["tar", "-x", "-f", "-", "-C", self._request.data_mount]
+        execution = api.exec_create(self._container.id, command, stdin=True, user=self._request.user)
+        connection = api.exec_start(execution["Id"], socket=True)
+        raw = connection._sock
+        try:
+            for chunk in drain(tar_stream):
+                raw.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # tar stopped reading: its exit code and message below say why
+        finally:
+            _shutdown_writes(raw)
+        output = _demultiplex(_read_all(raw))
+        connection.close()
+        exit_code = api.exec_inspect(execution["Id"])["ExitCode"]
+        if exit_code != 0:
+            raise RuntimeError(f"tar in the sandbox exited with code {exit_code}: {output.strip()[-300:]}")
 
     def execute(self, command: list[str], timeout_seconds: float) -> ExecResult:
         wrapped = ["timeout", "-s", "KILL", str(max(1, int(timeout_seconds))), *command]
@@ -224,6 +246,30 @@ class DockerSandbox:
         entrypoint = self._runner.client.images.get(image).attrs["Config"].get("Entrypoint") or []
         wrapper = [EXPIRY_TOOL, "timeout", "-s", "KILL", str(self._request.deadline_seconds)]
         return {"entrypoint": wrapper + list(entrypoint), "command": command}
+
+
+def _shutdown_writes(raw: socket.socket) -> None:
+    try:
+        raw.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _read_all(raw: socket.socket) -> bytes:
+    chunks = []
+    while chunk := raw.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _demultiplex(stream: bytes) -> str:
+    """Given Docker's multiplexed exec output (8-byte frame headers), return the text it carries."""
+    text, index = [], 0
+    while index + 8 <= len(stream):
+        size = int.from_bytes(stream[index + 4:index + 8], "big")
+        text.append(stream[index + 8:index + 8 + size])
+        index += 8 + size
+    return b"".join(text).decode("utf-8", "replace")
 
 
 def _wait_until_ready(service: Any, probe: Any, request: BootRequest, started: float) -> BootResult:

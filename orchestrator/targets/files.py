@@ -10,7 +10,7 @@ from orchestrator.config.schema import Target
 
 class FilesTarget:
     kind = "files"
-    default_image = "restoreproof/files:1"
+    default_image = "restoreproof/files:2"
     sandbox_user = "65534:65534"
 
     def verify(self, target: Target, context: CheckContext) -> Iterator[CheckOutcome]:
