@@ -19,6 +19,7 @@ from orchestrator import __version__
 from orchestrator.checks import ERROR, FAILED, PASSED, SKIPPED, CheckContext, CheckOutcome, boot, skipped
 from orchestrator.config import Config, Job
 from orchestrator.db import Database
+from orchestrator.hooks import finished_hooks
 from orchestrator.redact import Redactor
 from orchestrator.restic import FailureKind, Restic, ResticError, Snapshot
 from orchestrator.runners import Runner, RunnerUnavailable, Sandbox, SandboxRequest, get_runner
@@ -129,7 +130,7 @@ class Pipeline:
             self.database.update_run(state.run_id, sandbox=_sandbox_facts(sandbox))
             self._restore(state, restic, snapshot, plan, sandbox, request)
             context = CheckContext(sandbox, plan, restic, request.data_mount,
-                                   job.timeouts.restic.total_seconds(), state.restore_failure)
+                                   job.timeouts.restic.total_seconds(), state.restore_failure, snapshot=snapshot)
             self._checks(state, target, context)
             self._boot(state, sandbox, request, redactor)
 
@@ -269,6 +270,14 @@ class Pipeline:
     def _finish(self, state: RunState, status: str, reason: str | None, message: str | None) -> None:
         self.database.finish_run(state.run_id, status, reason, message,
                                  total_seconds=time.monotonic() - state.started)
+        run = self.database.get_run(state.run_id)
+        for hook in finished_hooks():
+            try:
+                hook(self.config, self.database, run)
+            except Exception as error:  # noqa: BLE001 - a hook must never change or lose the run's result
+                log.error("after run %s of job %s, %s failed: %s", run.id, run.job,
+                          getattr(hook, "__name__", hook), error)
+                log.debug("hook failure", exc_info=True)
 
 
 class CapturedStream:

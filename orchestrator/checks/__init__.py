@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.restic import Restic
+from orchestrator.restic import Restic, Snapshot
 from orchestrator.runners import Sandbox
 from orchestrator.selection import RestorePlan
 
@@ -40,6 +40,7 @@ class CheckContext:
     data_mount: str
     timeout_seconds: float
     restore_failure: str | None = None
+    snapshot: Snapshot | None = None
     _tree: dict[str, RestoredEntry] | None = None
     _tree_problems: list[str] = field(default_factory=list)
 

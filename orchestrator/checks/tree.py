@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from orchestrator.checks import FAILED, PASSED, CheckContext, CheckOutcome
 from orchestrator.config.schema import TreeCheck
 from orchestrator.selection import SPECIAL_NODE_TYPES
@@ -36,7 +38,7 @@ def check(config: TreeCheck, context: CheckContext) -> CheckOutcome:
                                       f"({len(files)} files, {data['bytes']} bytes)", data)
 
 
-def _unexpected(restored: dict[str, object], expected_paths: set[str]) -> list[str]:
+def _unexpected(restored: Mapping[str, object], expected_paths: set[str]) -> list[str]:
     ancestors = {parent for path in expected_paths for parent in _parents(path)}
     return [f"not in snapshot: {path}" for path in sorted(restored) if path not in expected_paths and path not in ancestors]
 

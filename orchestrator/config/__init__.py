@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from orchestrator.config.schema import Job, Settings
+from orchestrator.config.schema import CanaryCheck, Job, Settings
 from orchestrator.config.source import (
     ConfigError,
     ConfigInvalid,
@@ -98,7 +98,31 @@ def _load_job(directory: Path, path: Path, display: str, errors: list[ConfigErro
     data = {"name": path.stem, **document.data}
     job_name = str(data["name"])
     job = _validate(Job, document, data, job_name, errors)
-    return _resolve_relative_paths(job, directory) if job else None
+    if job is None:
+        return None
+    plugin_errors = _plugin_errors(job, document)
+    errors.extend(plugin_errors)
+    return None if plugin_errors else _resolve_relative_paths(job, directory)
+
+
+def _plugin_errors(job: Job, document: Document) -> list[ConfigError]:
+    """Check the names that refer to registries: target kind, runner, and the checks the target supports."""
+    from orchestrator.checks import all_checks
+    from orchestrator.runners import runner_names
+    from orchestrator.targets import target_kinds
+
+    problems: list[tuple[KeyPath, str]] = []
+    if job.target.kind not in target_kinds():
+        problems.append((("target", "kind"), f"unknown target kind '{job.target.kind}' "
+                                             f"(valid: {', '.join(target_kinds())})"))
+    if job.runner not in runner_names():
+        problems.append((("runner",), f"unknown runner '{job.runner}' (valid: {', '.join(runner_names())})"))
+    known_checks = all_checks()
+    for index, check in enumerate(job.target.checks):
+        if check.type not in known_checks:
+            problems.append((("target", "checks", index, "type"), f"no check of type '{check.type}'"))
+    return [ConfigError(document.locate(key_path), message, job=job.name, key=format_key_path(key_path))
+            for key_path, message in problems]
 
 
 def _read(path: Path, display: str, errors: list[ConfigError], job: str | None = None) -> Document | None:
@@ -150,7 +174,7 @@ def _resolve_relative_paths(job: Job, directory: Path) -> Job:
     )
     checks = [
         check.model_copy(update={"content_file": resolve(check.content_file) or check.content_file})
-        if getattr(check, "content_file", None)
+        if isinstance(check, CanaryCheck) and check.content_file
         else check
         for check in job.target.checks
     ]

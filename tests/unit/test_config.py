@@ -213,3 +213,15 @@ def test_size_parses(text: object, size: int) -> None:
 def test_bad_size_is_refused(text: object) -> None:
     with pytest.raises(ValueError):
         parse_size(text)
+
+
+def test_unknown_target_kind_and_runner_are_located(tmp_path: Path) -> None:
+    job = ("repository:\n  url: /srv/restic\n  password_file: /web.pass\nrunner: kubernetes\n"
+           "target:\n  kind: oracle\n")
+
+    lines = error_lines(write_config(tmp_path, {"jobs/web.yml": job}))
+
+    assert lines == [
+        "jobs/web.yml:6:3: job 'web': target.kind: unknown target kind 'oracle' (valid: files)",
+        "jobs/web.yml:4:1: job 'web': runner: unknown runner 'kubernetes' (valid: docker)",
+    ]
