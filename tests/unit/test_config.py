@@ -225,3 +225,11 @@ def test_unknown_target_kind_and_runner_are_located(tmp_path: Path) -> None:
         "jobs/web.yml:6:3: job 'web': target.kind: unknown target kind 'oracle' (valid: files)",
         "jobs/web.yml:4:1: job 'web': runner: unknown runner 'kubernetes' (valid: docker)",
     ]
+
+
+def test_example_jobs_shipped_in_jobs_folder_are_valid() -> None:
+    from orchestrator.resources import resource_dir
+
+    config = load_config(resource_dir("jobs").parent)
+
+    assert {"web", "fileserver"} <= set(config.jobs)
