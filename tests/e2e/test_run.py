@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -298,7 +299,7 @@ def test_killed_mid_restore_then_next_start_cleans_up_and_records_aborted(make_r
     runs = json.loads(cli(config, "history", "--json").stdout)
     assert [run["status"] for run in runs] == ["passed", "aborted"]
     assert runs[1]["reason"] == "process-gone"
-    assert not list(Path(tmp_path).glob("**/restoreproof-build-*"))
+    assert not list(Path(tempfile.gettempdir()).glob("restoreproof-build-*"))
 
 
 def test_snapshots_lists_the_repository(make_repository, config_dir):
