@@ -10,10 +10,10 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from orchestrator import __version__
 from orchestrator.checks import ERROR, FAILED, PASSED, SKIPPED, CheckContext, CheckOutcome, boot, skipped
@@ -29,6 +29,7 @@ from orchestrator.tarstream import QuotaExceeded, StreamStats, StreamTruncated, 
 from orchestrator.targets import RestoreTarget, get_target
 
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 # Time kept back from the run deadline for checks and clean-up after the sandbox expires.
 DEADLINE_MARGIN_SECONDS = 30
@@ -311,7 +312,7 @@ def _restore_stream(restic: Restic, snapshot: Snapshot, plan: RestorePlan, rewri
     yield from rewriter.end()
 
 
-def _restic_call(action):  # type: ignore[no-untyped-def]
+def _restic_call(action: Callable[[], Result]) -> Result:
     """Run a restic step; a failure about the backup fails the run, any other means it could not run."""
     try:
         return action()
