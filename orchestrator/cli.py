@@ -11,6 +11,8 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from orchestrator import __version__
 from orchestrator.commands import EXIT_COULD_NOT_RUN, EXIT_USAGE, UsageError
 from orchestrator.commands import demo, history, run, snapshots, validate
@@ -47,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("restoreproof: interrupted", file=sys.stderr)
         return 130
+    except SQLAlchemyError as error:
+        logging.getLogger("restoreproof").debug("database error", exc_info=True)
+        print(f"restoreproof: the database is not usable: {str(error).splitlines()[0]}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    except Exception as error:  # noqa: BLE001 - a plain message, never a traceback (unless --verbose)
+        logging.getLogger("restoreproof").debug("internal error", exc_info=True)
+        print(f"restoreproof: internal error: {error} (run with --verbose for details)", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
 
 
 def build_parser() -> argparse.ArgumentParser:

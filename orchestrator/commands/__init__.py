@@ -24,7 +24,10 @@ class UsageError(Exception):
 
 def load(arguments: argparse.Namespace) -> Config:
     """Given parsed arguments, return the config from --config, $RESTOREPROOF_CONFIG or the current directory."""
-    return load_config(config_dir_from(arguments.config))
+    directory = config_dir_from(arguments.config)
+    if not directory.is_dir():
+        raise UsageError(f"config directory {directory} does not exist")
+    return load_config(directory)
 
 
 def job_named(config: Config, name: str) -> Job:
