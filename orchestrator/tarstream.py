@@ -86,9 +86,12 @@ class TarRewriter:
                               if key not in _REWRITTEN_PAX_RECORDS}
         if member.islnk():
             member.linkname = safe_name(member.linkname) or ""
-        member.mode |= 0o500 if member.isdir() else 0o400
+        # The sandbox user unpacks: it must be able to write into every folder (0555 ones included).
+        member.mode |= 0o700 if member.isdir() else 0o400
         self._count(member)
-        yield member.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        # GNU headers: sizes of 8 GiB and more in base-256 and long names in 'L' records, both of
+        # which busybox tar reads (it ignores a PAX `size` record and would read 0 bytes).
+        yield member.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
         if member.isreg() and member.size:
             assert content is not None
             yield from self._content(member, content)

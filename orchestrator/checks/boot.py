@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-from orchestrator.checks import FAILED, PASSED, CheckOutcome
+from orchestrator.checks import ERROR, FAILED, PASSED, CheckOutcome
 from orchestrator.config.schema import BootCheck
 from orchestrator.redact import Redactor
-from orchestrator.runners import BootRequest, BootResult, Sandbox
+from orchestrator.runners import BootRequest, BootResult, Sandbox, http_problem
 
 NAME = "boot"
-_STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)?\s+(\d{3})")
+__all__ = ["NAME", "check", "http_problem"]
 
 
 def check(config: BootCheck, sandbox: Sandbox, image: str, user: str, redactor: Redactor) -> tuple[CheckOutcome, str]:
@@ -24,8 +22,13 @@ def check(config: BootCheck, sandbox: Sandbox, image: str, user: str, redactor: 
         tcp_port=config.tcp_port,
         http_port=config.http.port if config.http else None,
         http_path=config.http.path if config.http else "/",
+        http_status=config.http.status if config.http else 200,
+        http_contains=config.http.contains if config.http else None,
     )
-    result = sandbox.boot(request)
+    try:
+        result = sandbox.boot(request)
+    except Exception as error:  # noqa: BLE001 - the engine failed us: an error outcome, never a pass
+        return CheckOutcome(NAME, ERROR, f"{request.image}: the boot check could not run: {error}"), ""
     log_tail = redactor.redact(result.log_tail)
     data = {"image": request.image, "image_digest": result.image_digest, "ready_seconds": round(result.seconds, 3)}
     if not result.ready:
@@ -35,19 +38,6 @@ def check(config: BootCheck, sandbox: Sandbox, image: str, user: str, redactor: 
         if problem:
             return CheckOutcome(NAME, FAILED, f"{request.image}: {problem}", data), log_tail
     return CheckOutcome(NAME, PASSED, f"{request.image}: {_ready_message(config, result)}", data), log_tail
-
-
-def http_problem(response: str, status: int, contains: str | None) -> str | None:
-    """Given a raw HTTP response, return what is wrong with it, or None if it has the status and text wanted."""
-    match = _STATUS_LINE.match(response)
-    if not match:
-        return "no HTTP response"
-    if int(match.group(1)) != status:
-        return f"HTTP status {match.group(1)}, expected {status}"
-    body = response.split("\r\n\r\n", 1)[-1]
-    if contains is not None and contains not in body:
-        return f"HTTP body does not contain the expected text {contains!r}"
-    return None
 
 
 def _ready_message(config: BootCheck, result: BootResult) -> str:

@@ -14,8 +14,9 @@ NAME = "expect"
 def check(config: ExpectCheck, context: CheckContext) -> CheckOutcome:
     restored, _ = context.restored_tree()
     problems, found = [], {}
+    roots = list(context.snapshot.paths) if context.snapshot else ["/"]
     for expected in config.paths:
-        matches = matching(restored, expected.path)
+        matches = matching(restored, expected.path, roots)
         found[expected.path] = len(matches)
         problems += _problems(expected, matches)
     data = {"patterns": len(config.paths), "matches": found}
@@ -24,15 +25,18 @@ def check(config: ExpectCheck, context: CheckContext) -> CheckOutcome:
     return CheckOutcome(NAME, PASSED, f"all {len(config.paths)} expected path(s) present", data)
 
 
-def matching(restored: dict[str, RestoredEntry], pattern: str) -> dict[str, RestoredEntry]:
-    """Given the restored tree and a pattern, return the entries it names.
+def matching(restored: dict[str, RestoredEntry], pattern: str, roots: list[str]) -> dict[str, RestoredEntry]:
+    """Given the restored tree, a pattern and the snapshot's backed-up paths, return the entries it names.
 
-    An absolute pattern is matched against the full snapshot path; a relative one against its end,
-    so `www/index.html` finds `/srv/www/index.html` wherever the snapshot root was. As in a shell,
-    `*` and `?` stay within one folder; `**` crosses folders.
+    An absolute pattern is matched against the full snapshot path; a relative one is relative to
+    each backed-up path (`www/index.html` with paths [/srv] is /srv/www/index.html), so a copy of
+    the file somewhere else never stands in for it. As in a shell, `*` and `?` stay within one
+    folder; `**` crosses folders.
     """
-    expression = glob_expression(pattern)
-    return {path: entry for path, entry in restored.items() if expression.match(path)}
+    patterns = [pattern] if pattern.startswith("/") else [root.rstrip("/") + "/" + pattern for root in roots]
+    expressions = [glob_expression(candidate) for candidate in patterns]
+    return {path: entry for path, entry in restored.items()
+            if any(expression.match(path) for expression in expressions)}
 
 
 @lru_cache(maxsize=256)
@@ -65,6 +69,11 @@ def _problems(expected: ExpectedPath, matches: dict[str, RestoredEntry]) -> list
     if not matches:
         return [f"missing: {expected.path}"]
     problems = []
+    if expected.min_size is not None:
+        # A symlink or a folder named like the file must not stand in for it.
+        not_files = sorted(path for path, entry in matches.items() if entry.type != "file")
+        if not_files:
+            problems.append(f"{expected.path}: not a regular file: {', '.join(not_files[:5])}")
     if expected.min_count is not None and len(matches) < expected.min_count:
         problems.append(f"{expected.path}: {len(matches)} match(es), expected at least {expected.min_count}")
     if expected.min_size is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
+
+from docker.errors import DockerException
 
 from orchestrator.config import Config, Job, config_dir_from, load_config
 from orchestrator.db import Database, Run
@@ -43,14 +46,17 @@ def open_database(config: Config) -> Database:
     return database
 
 
-def remove_leftovers(database: Database) -> None:
+def remove_leftovers(database: Database, state_dir: Path) -> None:
     """Record runs whose process died as `aborted` and remove sandboxes nobody owns any more."""
+    from orchestrator.pipeline import remove_stale_run_caches
+
     for run_id in database.abort_abandoned(is_abandoned):
         log.warning("run %s was left running by a process that is gone: recorded as aborted", run_id)
+    remove_stale_run_caches(state_dir, database.running_uids())
     try:
         for removed in get_runner("docker").remove_leftovers(is_abandoned):
             log.warning("removed leftover %s", removed)
-    except RunnerUnavailable as unavailable:
+    except (RunnerUnavailable, DockerException) as unavailable:
         log.warning("could not look for leftover sandboxes: %s", unavailable)
 
 

@@ -39,7 +39,7 @@ def run_jobs(config: Config, names: list[str], quiet: bool) -> list[Run]:
     from orchestrator.pipeline import Pipeline
 
     database = open_database(config)
-    remove_leftovers(database)
+    remove_leftovers(database, config.state_dir)
     pipeline = Pipeline(config, database, reporter=TextReporter())
     runs = []
     for name in names:

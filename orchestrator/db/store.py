@@ -86,6 +86,10 @@ class Database:
         with self.session() as session:
             return session.scalars(query).first()
 
+    def running_uids(self) -> set[str]:
+        with self.session() as session:
+            return set(session.scalars(select(Run.uid).where(Run.status == "running")))
+
     def abort_abandoned(self, is_abandoned: Callable[[str], bool]) -> list[int]:
         """Mark `running` runs whose owning process is gone as `aborted`; return their ids."""
         aborted = []

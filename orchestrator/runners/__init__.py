@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ class SandboxRequest:
     cpus: float
     tmp_bytes: int
     network: bool
+    installation: str = ""
     data_mount: str = "/restore"
 
 
@@ -45,6 +48,8 @@ class BootRequest:
     tcp_port: int | None = None
     http_port: int | None = None
     http_path: str = "/"
+    http_status: int = 200
+    http_contains: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,12 @@ class Runner(Protocol):
     def engine_version(self) -> str:
         """Return the engine's version; raise RunnerUnavailable if it does not answer."""
 
+    def ensure_image(self, tag: str, target_kind: str) -> str:
+        """Given an image tag, make it available (building restoreproof's own images); raise RunnerUnavailable."""
+
+    def stop(self, run_id: str) -> None:
+        """Given a run id, kill and remove its sandboxes now, from any thread (timeout or shutdown)."""
+
 
 class OwnerCheck(Protocol):
     def __call__(self, owner: str) -> bool: ...
@@ -113,6 +124,22 @@ def _docker() -> Runner:
 
 
 _FACTORIES = {"docker": _docker}
+
+
+_STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)?\s+(\d{3})")
+
+
+def http_problem(response: str, status: int, contains: str | None) -> str | None:
+    """Given a raw HTTP response, return what is wrong with it, or None if it has the status and text wanted."""
+    match = _STATUS_LINE.match(response)
+    if not match:
+        return "no HTTP response"
+    if int(match.group(1)) != status:
+        return f"HTTP status {match.group(1)}, expected {status}"
+    body = response.split("\r\n\r\n", 1)[-1]
+    if contains is not None and contains not in body:
+        return f"HTTP body does not contain the expected text {contains!r}"
+    return None
 
 
 def drain(chunks: Iterable[bytes]) -> Iterator[bytes]:

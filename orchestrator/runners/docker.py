@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import logging
+import shlex
 import shutil
 import socket
 import tempfile
@@ -27,12 +29,15 @@ from orchestrator.runners import (
     SandboxFacts,
     SandboxRequest,
     drain,
+    http_problem,
 )
 
 LABEL_MANAGED = "io.restoreproof.managed"
 LABEL_RUN = "io.restoreproof.run"
 LABEL_JOB = "io.restoreproof.job"
 LABEL_OWNER = "io.restoreproof.owner"
+LABEL_INSTALLATION = "io.restoreproof.installation"  # the state directory: whose sandbox it is
+log = logging.getLogger(__name__)
 LOG_TAIL_LINES = 40
 # A static busybox from the host, bind-mounted read-only, lets any boot image expire on its own.
 HOST_BUSYBOX = Path(os.environ.get("RESTOREPROOF_BUSYBOX", "/bin/busybox"))
@@ -91,9 +96,14 @@ class DockerRunner:
             container.start()
             yield sandbox
         finally:
-            if sandbox is not None:
-                sandbox.remove_boot_containers()
-            self._remove_run(request.run_id)
+            try:
+                if sandbox is not None:
+                    sandbox.remove_boot_containers()
+            finally:
+                self._remove_run(request.run_id)
+
+    def stop(self, run_id: str) -> None:
+        self._remove_run(run_id)
 
     def remove_leftovers(self, is_abandoned: OwnerCheck) -> list[str]:
         removed = []
@@ -168,19 +178,24 @@ class DockerSandbox:
         command = ["tar", "-x", "-f", "-", "-C", self._request.data_mount]
         execution = api.exec_create(self._container.id, command, stdin=True, user=self._request.user)
         connection = api.exec_start(execution["Id"], socket=True)
-        raw = connection._sock
+        raw = connection._sock  # docker-py's hijacked exec socket: the documented way to write to stdin
+        stopped_early = False
         try:
-            for chunk in drain(tar_stream):
-                raw.sendall(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # tar stopped reading: its exit code and message below say why
+            try:
+                for chunk in drain(tar_stream):
+                    raw.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                stopped_early = True  # tar stopped reading: its exit code and message below say why
+            finally:
+                _shutdown_writes(raw)
+            output = _demultiplex(_read_all(raw))
         finally:
-            _shutdown_writes(raw)
-        output = _demultiplex(_read_all(raw))
-        connection.close()
+            connection.close()
         exit_code = api.exec_inspect(execution["Id"])["ExitCode"]
         if exit_code != 0:
             raise RuntimeError(f"tar in the sandbox exited with code {exit_code}: {output.strip()[-300:]}")
+        if stopped_early:
+            raise RuntimeError(f"tar in the sandbox stopped reading before the end of the data: {output.strip()[-300:]}")
 
     def execute(self, command: list[str], timeout_seconds: float) -> ExecResult:
         wrapped = ["timeout", "-s", "KILL", str(max(1, int(timeout_seconds))), *command]
@@ -304,11 +319,12 @@ def _exited(service: Any, command_only: bool, started: float) -> BootResult:
 
 def _probe(probe: Any, request: BootRequest) -> tuple[bool, str]:
     if request.http_port:
-        script = (f"printf 'GET {request.http_path} HTTP/1.0\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n'"
-                  f" | nc -w 2 127.0.0.1 {request.http_port}")
+        http_request = f"GET {request.http_path} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        script = f"printf '%s' {shlex.quote(http_request)} | nc -w 2 127.0.0.1 {request.http_port}"
         exit_code, output = probe.exec_run(["timeout", "5", "sh", "-c", script])
         text = output.decode("utf-8", "replace")
-        return text.startswith("HTTP/"), text
+        # A server still warming up (503, wrong page) is polled again until the timeout.
+        return http_problem(text, request.http_status, request.http_contains) is None, text
     exit_code, output = probe.exec_run(["timeout", "3", "sh", "-c", f"nc -w 1 127.0.0.1 {request.tcp_port} </dev/null"])
     return exit_code == 0, output.decode("utf-8", "replace")
 
@@ -321,7 +337,8 @@ def _log_tail(container: Any) -> str:
 
 
 def _labels(request: SandboxRequest) -> dict[str, str]:
-    return {LABEL_MANAGED: "1", LABEL_RUN: request.run_id, LABEL_JOB: request.job, LABEL_OWNER: current_owner()}
+    return {LABEL_MANAGED: "1", LABEL_RUN: request.run_id, LABEL_JOB: request.job, LABEL_OWNER: current_owner(),
+            LABEL_INSTALLATION: request.installation}
 
 
 def _hardening(request: SandboxRequest, labels: dict[str, str], user: str | None = None,
@@ -359,13 +376,14 @@ def _hardening_facts(request: SandboxRequest) -> dict[str, object]:
 
 
 def _quietly(action: Any) -> None:
+    """Run a removal; log instead of raising, so one failure never skips the removals after it."""
     try:
         action()
     except docker.errors.NotFound:
         pass
-    except docker.errors.APIError as error:
-        if error.status_code not in (404, 409):
-            raise
+    except docker.errors.DockerException as error:
+        if getattr(error, "status_code", None) != 409:  # 409: removal already in progress
+            log.warning("could not remove a sandbox part: %s", _plain(error))
 
 
 def _plain(error: Exception) -> str:

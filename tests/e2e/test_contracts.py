@@ -22,10 +22,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_leftovers")]
 FILES_IMAGE = all_targets()["files"].default_image
 
 
+INSTALLATION: list[str] = [""]
+
+
+@pytest.fixture(autouse=True)
+def _installation(installation: Path) -> None:
+    INSTALLATION[0] = str(installation)
+
+
 def request(deadline: int = 120, image: str = FILES_IMAGE) -> SandboxRequest:
     return SandboxRequest(run_id=uuid.uuid4().hex[:16], job="contract", image=image, user="65534:65534",
                           deadline_seconds=deadline, memory_bytes=256 * 1024 * 1024, pids=64, cpus=0.5,
-                          tmp_bytes=8 * 1024 * 1024, network=False)
+                          tmp_bytes=8 * 1024 * 1024, network=False, installation=INSTALLATION[0])
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
@@ -64,16 +72,17 @@ def test_a_broken_stream_is_refused(runner):  # type: ignore[no-untyped-def]
 def test_sandbox_is_removed_when_the_caller_fails(runner, docker_client):  # type: ignore[no-untyped-def]
     with pytest.raises(ZeroDivisionError):
         with runner.sandbox(request()):
-            assert managed_leftovers(docker_client) != []
+            assert managed_leftovers(docker_client, INSTALLATION[0]) != []
             1 / 0
-    assert managed_leftovers(docker_client) == []
+    assert managed_leftovers(docker_client, INSTALLATION[0]) == []
 
 
 def test_sandbox_ends_itself_at_its_deadline(runner, docker_client):  # type: ignore[no-untyped-def]
     # The orchestrator does nothing here: the sandbox's own main process expires.
     with runner.sandbox(request(deadline=2)):
         time.sleep(4)
-        containers = docker_client.containers.list(all=True, filters={"label": "io.restoreproof.managed"})
+        label = {"label": f"io.restoreproof.installation={INSTALLATION[0]}"}
+        containers = docker_client.containers.list(all=True, filters=label)
         assert [container.status for container in containers] == ["exited"]
 
 
@@ -81,7 +90,7 @@ def test_docker_sandbox_hardening_is_what_docker_inspect_shows(docker_client):  
     runner = get_runner("docker")
     runner.ensure_image(FILES_IMAGE, "files")  # type: ignore[attr-defined]
     with runner.sandbox(request()):
-        (container,) = docker_client.containers.list(filters={"label": "io.restoreproof.managed"})
+        (container,) = docker_client.containers.list(filters={"label": f"io.restoreproof.installation={INSTALLATION[0]}"})
         host = container.attrs["HostConfig"]
         assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
         assert host["ReadonlyRootfs"] is True

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MANAGED_LABEL, SAMPLE_FILES, cli, job_yaml, managed_leftovers
+from tests.conftest import SAMPLE_FILES, cli, job_yaml, managed_leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_leftovers")]
 
@@ -231,10 +231,11 @@ def start_run(config: Path, job: str, env: dict[str, str]) -> subprocess.Popen[s
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
 
 
-def wait_for_sandbox(docker_client, timeout: float = 60) -> list:  # type: ignore[no-untyped-def]
+def wait_for_sandbox(docker_client, installation: Path, timeout: float = 60) -> list:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
+    label = {"label": f"io.restoreproof.installation={installation}"}
     while time.monotonic() < deadline:
-        containers = docker_client.containers.list(filters={"label": MANAGED_LABEL}, sparse=True)
+        containers = docker_client.containers.list(filters=label, sparse=True)
         if containers:
             return containers
         time.sleep(0.2)
@@ -252,13 +253,13 @@ def wait_for_command_line(text: str, timeout: float = 30) -> str:
 
 
 def test_secrets_stay_out_of_the_sandbox_command_lines_and_records(make_repository, config_dir, tmp_path,
-                                                                   docker_client):
+                                                                   docker_client, installation):
     repository = make_repository()
     config = config_dir({"web": job_yaml(repository)})
     process = start_run(config, "web", slow_restic(tmp_path))
     try:
-        command_lines = wait_for_command_line("slow-restic dump")
-        for container in wait_for_sandbox(docker_client):
+        command_lines = wait_for_command_line(f"{tmp_path}/slow-restic dump")
+        for container in wait_for_sandbox(docker_client, installation):
             inspected = json.dumps(docker_client.api.inspect_container(container.id))
             assert "Env" in inspected and repository.password not in inspected
         assert repository.password not in command_lines
@@ -271,29 +272,29 @@ def test_secrets_stay_out_of_the_sandbox_command_lines_and_records(make_reposito
 
 
 def test_ctrl_c_mid_restore_records_aborted_and_removes_the_sandbox(make_repository, config_dir, tmp_path,
-                                                                   docker_client):
+                                                                   docker_client, installation):
     repository = make_repository()
     config = config_dir({"web": job_yaml(repository)})
     process = start_run(config, "web", slow_restic(tmp_path))
-    wait_for_sandbox(docker_client)
+    wait_for_sandbox(docker_client, installation)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode == 130
-    assert managed_leftovers(docker_client) == []
+    assert managed_leftovers(docker_client, installation) == []
     runs = json.loads(cli(config, "history", "--json").stdout)
     assert [(run["status"], run["reason"]) for run in runs] == [("aborted", "interrupted")]
 
 
 def test_killed_mid_restore_then_next_start_cleans_up_and_records_aborted(make_repository, config_dir, tmp_path,
-                                                                         docker_client):
+                                                                         docker_client, installation):
     repository = make_repository()
     config = config_dir({"web": job_yaml(repository)})
     process = start_run(config, "web", slow_restic(tmp_path))
-    wait_for_sandbox(docker_client)
+    wait_for_sandbox(docker_client, installation)
     process.kill()
     process.communicate(timeout=30)
-    subprocess.run(["pkill", "-f", "slow-restic"], check=False)
-    assert managed_leftovers(docker_client) != []
+    subprocess.run(["pkill", "-f", str(tmp_path / "slow-restic")], check=False)
+    assert managed_leftovers(docker_client, installation) != []
     result = cli(config, "run", "web", "--json")
     assert result.returncode == 0, result.stderr
     runs = json.loads(cli(config, "history", "--json").stdout)
@@ -326,3 +327,62 @@ def test_bad_yaml_gives_located_errors_and_exit_2(config_dir):
     assert "jobs/web.yml:8:7: job 'web': target.checks[1].pth: extra inputs are not permitted" in lines
     assert any(line.startswith("jobs/db.yml:3:3: job 'db': repository.password:") for line in lines)
     assert cli(config, "run", "web").returncode == 2
+
+
+def tree_packs(repository) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Return the pack files that hold the repository's directory trees (found through its indexes)."""
+    packs = set()
+    for index_id in repository.restic("list", "index").stdout.split():
+        for pack in json.loads(repository.restic("cat", "index", index_id).stdout)["packs"]:
+            if any(blob["type"] == "tree" for blob in pack["blobs"]):
+                packs.add(pack["id"])
+    return [Path(repository.url, "data", pack[:2], pack) for pack in packs]
+
+
+def test_a_tree_pack_damaged_after_a_passing_run_fails_the_next_run(make_repository, config_dir):
+    repository = make_repository()
+    config = config_dir({"web": job_yaml(repository)})
+    assert run_json(config, "web")[1]["status"] == "passed"
+    for pack in tree_packs(repository):  # damaged rather than deleted: restic retries a missing file for ~100 s
+        content = bytearray(pack.read_bytes())
+        content[len(content) // 2] ^= 0xFF
+        pack.chmod(0o600)
+        pack.write_bytes(bytes(content))
+    result, payload = run_json(config, "web")
+    assert (result.returncode, payload["status"]) == (1, "failed"), payload["message"]
+
+
+def test_an_empty_snapshot_proves_nothing_and_fails(make_repository, config_dir, tmp_path):
+    repository = make_repository()
+    empty = tmp_path / "empty-mount-point"
+    empty.mkdir()
+    repository.source = empty
+    repository.backup()
+    config = config_dir({"web": job_yaml(repository)})
+    result, payload = run_json(config, "web")
+    assert (result.returncode, payload["reason"]) == (1, "nothing-to-verify")
+
+
+def test_awkward_names_and_read_only_folders_restore_and_pass(make_repository, config_dir):
+    files: dict[str, str | bytes] = {"ro/inside.txt": "in a read-only folder\n", "new\nline.txt": "nl\n",
+                                     "tab\tand space é.txt": "x\n", "nel\u0085name.txt": "y\n"}
+    repository = make_repository(files, manifest=False)
+    (repository.source / "ro").chmod(0o555)
+    repository.backup()
+    checks = "    - type: tree\n    - type: expect\n      paths:\n        - path: ro/inside.txt\n          min_size: 5\n"
+    config = config_dir({"web": job_yaml(repository, checks)})
+    result, payload = run_json(config, "web")
+    (repository.source / "ro").chmod(0o755)
+    assert result.returncode == 0, payload["message"] + json.dumps(payload["checks"])
+    assert payload["restored"]["files"] == 4
+
+
+def test_a_symlink_does_not_stand_in_for_an_expected_file(make_repository, config_dir):
+    repository = make_repository({"real.sql": "x" * 100}, manifest=False)
+    (repository.source / "dump.sql").symlink_to("/nonexistent/dump.sql")
+    repository.backup()
+    checks = "    - type: expect\n      paths:\n        - path: dump.sql\n          min_size: 10\n"
+    config = config_dir({"web": job_yaml(repository, checks)})
+    result, payload = run_json(config, "web")
+    assert result.returncode == 1
+    assert "not a regular file" in payload["checks"][0]["detail"]

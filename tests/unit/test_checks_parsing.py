@@ -28,8 +28,16 @@ RESTORED = {
 }
 
 
+def scan_output(entries: list[tuple[str, str]], errors: str = "") -> str:
+    """Given (stat line, name) pairs, return what TREE_SCAN prints."""
+    stats = "".join(f"{line}\n" for line, _ in entries)
+    names = "".join(f"{name}\0" for _, name in entries)
+    return f"{stats}\n\0names\0{names}\0errors\0{errors}"
+
+
 def test_tree_scan_reads_directories_files_and_symlinks() -> None:
-    output = "41ed 4096 /restore/srv\n81a4 120 /restore/srv/index.html\na1ff 10 /restore/srv/my link\n"
+    output = scan_output([("41ed 4096", "/restore/srv"), ("81a4 120", "/restore/srv/index.html"),
+                          ("a1ff 10", "/restore/srv/my link")])
 
     restored, problems = parse_tree_scan(output, "/restore/")
 
@@ -37,14 +45,32 @@ def test_tree_scan_reads_directories_files_and_symlinks() -> None:
     assert problems == []
 
 
-def test_tree_scan_keeps_unexpected_lines_as_problems() -> None:
-    output = ("stat: can't stat '/restore/srv/gone': No such file or directory\n"
-              "81a4 12 /elsewhere/file\nzz 12 /restore/bad-mode\n11b6 0 /restore/fifo\n")
+def test_tree_scan_names_with_newlines_cannot_forge_entries() -> None:
+    forged = "/restore/srv/x\n81a4 120 /restore/srv/missing"
+    output = scan_output([("81a4 3", forged)])
 
     restored, problems = parse_tree_scan(output, "/restore")
 
-    assert restored == {"/fifo": RestoredEntry("special", 0)}
-    assert problems == output.splitlines()[:3]
+    assert restored == {"/srv/x\n81a4 120 /restore/srv/missing": RestoredEntry("file", 3)}
+    assert problems == []
+
+
+def test_tree_scan_keeps_errors_and_refuses_a_misaligned_scan() -> None:
+    error = "stat: can't stat '/restore/srv/gone': No such file or directory\n"
+    output = scan_output([("81a4 12", "/restore/a"), ("11b6 0", "/restore/fifo")], errors=error)
+
+    restored, problems = parse_tree_scan(output, "/restore")
+    assert restored == {"/a": RestoredEntry("file", 12), "/fifo": RestoredEntry("special", 0)}
+    assert problems == [error.strip()]
+
+    misaligned = output.replace("11b6 0\n", "")
+    restored, problems = parse_tree_scan(misaligned, "/restore")
+    assert restored == {} and problems[-1] == "the scan found 2 entries but could stat 1"
+
+
+def test_tree_scan_that_did_not_complete_is_a_problem() -> None:
+    assert parse_tree_scan("sh: find: not found\n", "/restore") == (
+        {}, ["the scan did not complete: sh: find: not found"])
 
 
 def test_sha256sum_output_counts_ok_and_failed() -> None:
@@ -84,15 +110,16 @@ def test_http_problem(response: str, status: int, contains: str | None, problem:
     [
         ("/srv/www/index.html", ["/srv/www/index.html"]),
         ("www/index.html", ["/srv/www/index.html"]),
-        ("index.html", ["/srv/www/index.html"]),
+        ("index.html", []),  # relative to the backed-up path /srv, not anywhere below it
+        ("**/index.html", ["/srv/www/index.html"]),
         ("/srv/www/assets/*.css", ["/srv/www/assets/site.css"]),
-        ("assets/[as]*.*s", ["/srv/www/assets/app.js", "/srv/www/assets/site.css"]),
+        ("www/assets/[as]*.*s", ["/srv/www/assets/app.js", "/srv/www/assets/site.css"]),
         ("/www/index.html", []),
         ("ww/index.html", []),
     ],
 )
 def test_expect_matching(pattern: str, paths: list[str]) -> None:
-    assert sorted(matching(RESTORED, pattern)) == paths
+    assert sorted(matching(RESTORED, pattern, ["/srv"])) == paths
 
 
 def tree_context(expected: list[Node], restored: dict[str, RestoredEntry], scan_problems: list[str] | None = None,

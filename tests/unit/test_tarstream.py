@@ -71,10 +71,10 @@ def test_ownership_is_the_sandbox_user() -> None:
     assert {(info.uid, info.gid, info.uname, info.gname) for info in members.values()} == {(UID, GID, "", "")}
 
 
-def test_owner_can_read_files_and_enter_folders() -> None:
+def test_owner_can_read_files_and_write_into_folders() -> None:
     members, _, _ = rewrite(snapshot_tar())
 
-    assert members["srv"].mode == 0o500
+    assert members["srv"].mode == 0o700
     assert members["srv/data.txt"].mode == 0o600
     assert members["abs/path"].mode == 0o400
 
@@ -150,3 +150,14 @@ def test_single_file_of_the_wrong_length_is_truncated(content: bytes) -> None:
 )
 def test_safe_name(name: str, safe: str | None) -> None:
     assert safe_name(name) == safe
+
+
+def test_sizes_of_8_gib_and_more_are_written_in_base_256_for_busybox() -> None:
+    member = tarfile.TarInfo("disk.img")
+    member.size = 9 * 1024**3
+    rewriter = TarRewriter(uid=65534, gid=65534, quota=0)
+
+    header = next(rewriter._member(member, "disk.img", None))
+
+    assert header[124] == 0x80  # base-256 marker in the size field, not a PAX record
+    assert tarfile.TarInfo.frombuf(header[:512], "utf-8", "surrogateescape").size == 9 * 1024**3
