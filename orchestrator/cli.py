@@ -16,6 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from orchestrator import __version__
 from orchestrator.commands import EXIT_COULD_NOT_RUN, EXIT_USAGE, UsageError
 from orchestrator.commands import demo, history, run, snapshots, validate
+from orchestrator.commands import alerts
+from orchestrator.commands import certificate, keys, verify
+from orchestrator.commands import reload, serve, status
 from orchestrator.config import ConfigInvalid
 from orchestrator.restic import ResticError
 from orchestrator.runners import RunnerUnavailable
@@ -26,6 +29,13 @@ COMMANDS: dict[str, ModuleType] = {
     "history": history,
     "snapshots": snapshots,
     "demo": demo,
+    "alerts": alerts,
+    "certificate": certificate,
+    "keys": keys,
+    "verify": verify,
+    "serve": serve,
+    "reload": reload,
+    "status": status,
 }
 
 

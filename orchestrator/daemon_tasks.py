@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from orchestrator.alerts import deliver_task, overdue_task
+from orchestrator.certificates.delivery import monthly_certificate_task
 from orchestrator.config import Config
 from orchestrator.db import Database
 
@@ -26,4 +28,8 @@ class PeriodicTask:
 
 def periodic_tasks() -> list[PeriodicTask]:
     """Return every periodic task, in the order they run when due together."""
-    return []
+    return [
+        PeriodicTask("alerts-overdue", timedelta(minutes=5), overdue_task),
+        PeriodicTask("certificates-monthly", timedelta(hours=1), monthly_certificate_task),
+        PeriodicTask("alerts-outbox", timedelta(seconds=30), deliver_task),
+    ]

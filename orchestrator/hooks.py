@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from orchestrator.alerts import alert_after_run
+from orchestrator.certificates.sealing import seal_finished_runs
 from orchestrator.config import Config
 from orchestrator.db import Database, Run
 
@@ -15,4 +17,4 @@ class RunFinishedHook(Protocol):
 
 
 def finished_hooks() -> list[RunFinishedHook]:
-    return []
+    return [seal_finished_runs, alert_after_run]

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
+import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from orchestrator import __version__
 from orchestrator.checks import ERROR, FAILED, PASSED, SKIPPED, CheckContext, CheckOutcome, boot, skipped
 from orchestrator.config import Config, Job
+from orchestrator.control import RunControl, RunStopped
 from orchestrator.db import Database
 from orchestrator.hooks import finished_hooks
 from orchestrator.redact import Redactor
 from orchestrator.restic import FailureKind, Restic, ResticError, Snapshot
 from orchestrator.runners import Runner, RunnerUnavailable, Sandbox, SandboxRequest, get_runner
 from orchestrator.owner import current_owner
+from orchestrator.probes.location import repository_location_fields
 from orchestrator.selection import RestorePlan, choose_snapshot, plan_restore
 from orchestrator.tarstream import QuotaExceeded, StreamStats, StreamTruncated, TarRewriter
 from orchestrator.targets import RestoreTarget, get_target
@@ -31,8 +36,6 @@ from orchestrator.targets import RestoreTarget, get_target
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
-# Time kept back from the run deadline for checks and clean-up after the sandbox expires.
-DEADLINE_MARGIN_SECONDS = 30
 
 
 class Reporter(Protocol):
@@ -81,6 +84,7 @@ class RunState:
     outcomes: list[CheckOutcome] = field(default_factory=list)
     restore_failure: str | None = None
     failure_reason: str | None = None
+    control: RunControl = field(default_factory=RunControl)
 
 
 @dataclass
@@ -90,49 +94,66 @@ class Pipeline:
     reporter: Reporter = field(default_factory=SilentReporter)
     chooser: random.Random = field(default_factory=random.SystemRandom)
 
-    def run(self, job: Job) -> int:
-        """Given a job, run one restore test and return its run id; the run's row holds the result."""
+    def run(self, job: Job, control: RunControl | None = None) -> int:
+        """Given a job, run one restore test and return its run id; the run's row holds the result.
+
+        The run is stopped at `timeouts.run` (recorded `failed`, reason `timeout`); `control` lets another
+        thread abort it (recorded `aborted`)."""
         uid = uuid.uuid4().hex[:16]
         run_id = self.database.start_run(
             uid, job.name, current_owner(),
             rto_seconds=job.rto.total_seconds() if job.rto else None,
             rpo_seconds=job.rpo.total_seconds() if job.rpo else None,
         )
-        state = RunState(run_id, uid, job, time.monotonic())
+        state = RunState(run_id, uid, job, time.monotonic(), control=control or RunControl())
+        state.control.arm(job.timeouts.run.total_seconds())
         redactor = Redactor()
         try:
             self._steps(state, redactor)
+            state.control.disarm()
             status, reason, message = self._verdict(state)
+        except RunStopped:
+            status, reason, message = state.control.verdict()
         except RunFailed as failure:
             status, reason, message = FAILED, failure.reason, str(failure)
         except RunError as error:
             status, reason, message = ERROR, error.reason, str(error)
         except (KeyboardInterrupt, SystemExit):
+            state.control.disarm()
             self._finish(state, "aborted", "interrupted", "the test was interrupted before it finished")
             raise
         except Exception as error:  # noqa: BLE001 - recorded as an error, never as a pass
             log.debug("internal error in run %s", uid, exc_info=True)
             status, reason, message = ERROR, "internal-error", redactor.redact(f"internal error: {error}")
+        state.control.disarm()
+        if state.control.stopped:  # the stop killed what the steps waited on: it explains their error
+            status, reason, message = state.control.verdict()
         self._finish(state, status, reason, message)
         return run_id
 
     def _steps(self, state: RunState, redactor: Redactor) -> None:
         job = state.job
         target = _target(job)
-        restic = Restic(job.repository, self.config.state_dir / "restic-cache",
-                        job.timeouts.restic.total_seconds(), redactor)
+        # A fresh cache per run: a cache kept between runs would keep serving tree data the repository
+        # has lost, and the test would pass where a real restore elsewhere fails.
+        restic = Restic(job.repository, run_cache_dir(self.config.state_dir, state.uid),
+                        job.timeouts.restic.total_seconds(), redactor, control=state.control)
         runner = _runner(job)
         versions = self._versions(restic, runner)
         self.database.update_run(state.run_id, versions=versions)
+        self.database.update_run(state.run_id, **repository_location_fields(restic, job.protection))
         snapshot = self._snapshot(state, restic)
         plan = self._plan(state, restic, snapshot)
         request = self._sandbox_request(state, job, target, restic, runner)
-        with runner.sandbox(request) as sandbox:
+        with state.control.on_stop(lambda: runner.stop(state.uid)), runner.sandbox(request) as sandbox:
             self.database.update_run(state.run_id, sandbox=_sandbox_facts(sandbox))
             self._restore(state, restic, snapshot, plan, sandbox, request)
+            state.control.check()
             context = CheckContext(sandbox, plan, restic, request.data_mount,
-                                   job.timeouts.restic.total_seconds(), state.restore_failure, snapshot=snapshot)
+                                   job.timeouts.restic.total_seconds(), state.restore_failure, snapshot=snapshot,
+                                   job=job, database=self.database, run_id=state.run_id)
             self._checks(state, target, context)
+            state.control.check()
             self._boot(state, sandbox, request, redactor)
 
     def _versions(self, restic: Restic, runner: Runner) -> dict[str, str]:
@@ -148,10 +169,12 @@ class Pipeline:
         snapshots = _restic_call(lambda: restic.snapshots(selection.host, selection.tags, selection.paths))
         snapshot = _restic_call(lambda: choose_snapshot(snapshots, selection, self.chooser))
         seen_at = datetime.now(timezone.utc)
+        # Ages are not clamped: a negative one means the client's clock is ahead, which is evidence too.
         self.database.update_run(
             state.run_id, snapshot_id=snapshot.id, snapshot_time=snapshot.time, snapshot_seen_at=seen_at,
             snapshot_host=snapshot.hostname, snapshot_paths=list(snapshot.paths), snapshot_tags=list(snapshot.tags),
-            snapshot_age_seconds=max(0.0, (seen_at - snapshot.time).total_seconds()),
+            snapshot_age_seconds=(seen_at - snapshot.time).total_seconds(),
+            newest_snapshot_age_seconds=(seen_at - snapshots[-1].time).total_seconds(),
             repository_id=_restic_call(restic.repository_id), repository_backend=restic.backend,
             repository_location=restic.display_location,
         )
@@ -162,6 +185,9 @@ class Pipeline:
     def _plan(self, state: RunState, restic: Restic, snapshot: Snapshot) -> RestorePlan:
         listing = _restic_call(lambda: restic.ls(snapshot.id))
         plan = _restic_call(lambda: plan_restore(listing, state.job.restore, self.chooser))
+        if plan.expected_files == 0:
+            raise RunFailed("nothing-to-verify", f"{plan.description} holds no files: nothing can be proven "
+                                                 "(was the source mounted when the backup ran?)")
         quota = state.job.restore.quota or self.config.settings.restore_quota
         expected = plan.expected_bytes
         if plan.description == "whole snapshot":
@@ -178,18 +204,16 @@ class Pipeline:
                          runner: Runner) -> SandboxRequest:
         limits = self.config.settings.sandbox
         image = job.target.image or target.default_image
-        ensure_image = getattr(runner, "ensure_image", None)
-        if ensure_image is not None:
-            self.reporter.phase("image", image)
-            try:
-                ensure_image(image, target.kind)
-            except RunnerUnavailable as unavailable:
-                raise RunError("image-unavailable", str(unavailable)) from None
+        self.reporter.phase("image", image)
+        try:
+            runner.ensure_image(image, target.kind)
+        except RunnerUnavailable as unavailable:
+            raise RunError("image-unavailable", str(unavailable)) from None
         deadline = max(60, int(job.timeouts.run.total_seconds() - (time.monotonic() - state.started)))
         return SandboxRequest(
-            run_id=state.uid, job=job.name, image=image, user=limits.user, deadline_seconds=deadline,
+            run_id=state.uid, job=job.name, image=image, user=target.sandbox_user, deadline_seconds=deadline,
             memory_bytes=limits.memory, pids=limits.pids, cpus=limits.cpus, tmp_bytes=limits.tmp_size,
-            network=False,
+            network=False, installation=str(self.config.state_dir),
         )
 
     def _restore(self, state: RunState, restic: Restic, snapshot: Snapshot, plan: RestorePlan,
@@ -220,13 +244,16 @@ class Pipeline:
         if error is None:
             return
         if isinstance(error, ResticError):
-            if not error.is_backup_fault:
+            # A restore that does not finish in time did not prove restorable; elsewhere a slow backend
+            # only means the test could not run.
+            if not error.is_backup_fault and error.kind != FailureKind.TIMEOUT:
                 raise RunError(error.kind.value, error.message)
             state.restore_failure, state.failure_reason = error.message, error.kind.value
         elif isinstance(error, QuotaExceeded):
             state.restore_failure, state.failure_reason = str(error), "quota-exceeded"
-        elif isinstance(error, StreamTruncated):
-            state.restore_failure, state.failure_reason = str(error), FailureKind.CORRUPTED.value
+        elif isinstance(error, (StreamTruncated, tarfile.TarError)):
+            state.restore_failure = f"the restored stream is damaged: {error}"
+            state.failure_reason = FailureKind.CORRUPTED.value
         else:
             raise RunError("sandbox", f"the sandbox did not accept the restored data: {error}")
 
@@ -264,11 +291,13 @@ class Pipeline:
             return FAILED, "no-checks", "no check ran, so nothing was proven"
         if bad:
             names = ", ".join(f"{outcome.name} ({outcome.status})" for outcome in bad)
-            reason = "check-error" if all(o.status in (ERROR, SKIPPED) for o in bad) else "check-failed"
-            return FAILED, reason, f"checks not passed: {names}"
+            if all(outcome.status in (ERROR, SKIPPED) for outcome in bad):
+                return ERROR, "check-error", f"checks could not run: {names}"
+            return FAILED, "check-failed", f"checks not passed: {names}"
         return PASSED, None, f"restored and verified: {len(state.outcomes)} check(s) passed"
 
     def _finish(self, state: RunState, status: str, reason: str | None, message: str | None) -> None:
+        shutil.rmtree(run_cache_dir(self.config.state_dir, state.uid), ignore_errors=True)
         self.database.finish_run(state.run_id, status, reason, message,
                                  total_seconds=time.monotonic() - state.started)
         run = self.database.get_run(state.run_id)
@@ -279,6 +308,21 @@ class Pipeline:
                 log.error("after run %s of job %s, %s failed: %s", run.id, run.job,
                           getattr(hook, "__name__", hook), error)
                 log.debug("hook failure", exc_info=True)
+
+
+def run_cache_dir(state_dir: Path, uid: str) -> Path:
+    """Given the state directory and a run's uid, return the restic cache folder of that run alone."""
+    return state_dir / "cache" / f"run-{uid}"
+
+
+def remove_stale_run_caches(state_dir: Path, running_uids: set[str]) -> list[Path]:
+    """Remove the cache folders of runs that are not running (left by a killed process); return them."""
+    removed = []
+    for folder in sorted((state_dir / "cache").glob("run-*")):
+        if folder.name.removeprefix("run-") not in running_uids:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class CapturedStream:

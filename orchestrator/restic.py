@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from orchestrator.config.schema import Repository
+from orchestrator.control import RunControl, run_process
 from orchestrator.redact import Redactor
 
 RESTIC_BINARY = os.environ.get("RESTOREPROOF_RESTIC", "restic")
-LOCAL_BACKENDS = ("local",)
+_SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASS|TOKEN|KEY|CREDENTIAL|AUTH", re.I)
 
 
 class FailureKind(StrEnum):
@@ -50,7 +51,6 @@ BACKUP_FAULTS = {
     FailureKind.CORRUPTED,
     FailureKind.SNAPSHOT_NOT_FOUND,
     FailureKind.PATH_NOT_FOUND,
-    FailureKind.TIMEOUT,
 }
 
 _PLAIN_MESSAGES = {
@@ -81,7 +81,7 @@ _CLASSIFIERS: list[tuple[FailureKind, re.Pattern[str]]] = [
                                        r"does not match|checksum|invalid data returned|Load\(<data/|"
                                        r"errors were found|decrypting blob|failed to decrypt", re.I)),
     (FailureKind.SNAPSHOT_NOT_FOUND, re.compile(r"no matching ID found|invalid id|no snapshot found", re.I)),
-    (FailureKind.PATH_NOT_FOUND, re.compile(r"not found in snapshot|cannot dump file", re.I)),
+    (FailureKind.PATH_NOT_FOUND, re.compile(r"not found in snapshot", re.I)),
 ]
 
 
@@ -185,6 +185,7 @@ class Restic:
     cache_dir: Path
     timeout: float
     redactor: Redactor = field(default_factory=Redactor)
+    control: RunControl | None = None  # a stopped run kills its restic processes
 
     def __post_init__(self) -> None:
         self._environment = self._build_environment()
@@ -252,7 +253,9 @@ class Restic:
     def ls(self, snapshot_id: str) -> list[Node]:
         """Return every node of the snapshot's listing (the snapshot line itself is dropped)."""
         nodes = []
-        for line in self._run(["ls", snapshot_id]).splitlines():
+        for line in self._run(["ls", snapshot_id]).split("\n"):
+            if not line.strip():
+                continue
             item = json.loads(line)
             if item.get("struct_type", "node") == "node" and "path" in item:
                 nodes.append(Node(item["path"], item["type"], int(item.get("size") or 0), int(item.get("mode") or 0)))
@@ -299,24 +302,29 @@ class Restic:
 
         timer = threading.Timer(self.timeout, expire)
         timer.start()
+        reader_failed = False
         try:
             yield process.stdout
             while process.stdout.read(1 << 16):
                 pass
+        except BaseException:
+            reader_failed = True
+            raise
         finally:
-            timer.cancel()
-            if process.poll() is None:
+            if reader_failed and process.poll() is None:
                 _kill_group(process)
-            returncode = process.wait()
+            returncode = _wait(process, self.timeout)
+            timer.cancel()
             reader.join()
             process.stdout.close()
             stderr = self.redactor.redact(b"".join(stderr_chunks).decode("utf-8", "replace"))
             # restic's own failure is the root cause of whatever the reader saw (a truncated stream),
-            # so it replaces the reader's exception; a kill we caused lets the reader's exception through.
+            # so it replaces the reader's exception. When the reader finished, ANY non-zero status counts:
+            # restic killed by a signal mid-stream can leave a tar that looks complete.
             if timed_out.is_set():
                 raise ResticError(FailureKind.TIMEOUT, stderr, returncode)
-            if returncode > 0:
-                raise ResticError(classify(stderr), stderr, returncode)
+            if returncode > 0 or (returncode != 0 and not reader_failed):
+                raise ResticError(classify(stderr), stderr or f"restic ended with status {returncode}", returncode)
 
     def _run(self, arguments: list[str], json_output: bool = True) -> str:
         completed = self._execute(arguments, json_output=json_output, lock=False)
@@ -328,8 +336,7 @@ class Restic:
     def _execute(self, arguments: list[str], json_output: bool, lock: bool) -> subprocess.CompletedProcess[str]:
         command = self._command(arguments + (["--json"] if json_output else []), lock=lock)
         try:
-            return subprocess.run(command, env=self._environment, capture_output=True, text=True,
-                                  timeout=self.timeout, stdin=subprocess.DEVNULL)
+            return run_process(self.control, command, self._environment, self.timeout)
         except subprocess.TimeoutExpired as expired:
             raise ResticError(FailureKind.TIMEOUT, self.redactor.redact(str(expired.stderr or ""))) from None
         except FileNotFoundError:
@@ -339,10 +346,13 @@ class Restic:
         try:
             # Its own process group: a terminal's Ctrl-C reaches us, not restic, and killing the
             # group also ends a password command or wrapper restic started.
-            return subprocess.Popen(command, env=self._environment, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(command, env=self._environment, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
         except FileNotFoundError:
             raise ResticError(FailureKind.NOT_INSTALLED) from None
+        if self.control is not None:
+            self.control.kill_on_stop(process)
+        return process
 
     def _command(self, arguments: list[str], lock: bool) -> list[str]:
         # Read-only commands take no lock, so testing never writes to the repository
@@ -357,6 +367,7 @@ class Restic:
             self.redactor.add_url_credentials(self.repository.url)
         else:
             environment["RESTIC_REPOSITORY_FILE"] = str(self.repository.url_file)
+            self.redactor.add_url_credentials(self.repository_string)
         if self.repository.password_file is not None:
             environment["RESTIC_PASSWORD_FILE"] = str(self.repository.password_file)
             self.redactor.add_file_contents(self.repository.password_file)
@@ -366,8 +377,17 @@ class Restic:
         if self.repository.env_file is not None:
             for key, value in read_env_file(self.repository.env_file).items():
                 environment[key] = value
-                self.redactor.add(value)
+                if _SECRET_KEY.search(key):  # a region or endpoint stays readable in the evidence
+                    self.redactor.add(value)
         return environment
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return process.wait()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -8,12 +8,16 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 IN_CI = bool(os.environ.get("CI"))
+# scripts/dev.sh starts this server and exports the URL; the role may create databases.
+POSTGRES_URL = os.environ.get("RESTOREPROOF_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://restoreproof:restoreproof@127.0.0.1:5432/restoreproof_test")
 MANAGED_LABEL = "io.restoreproof.managed"
 
 
@@ -24,6 +28,30 @@ def require(condition: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required under CI")
     pytest.skip(f"{what} is not available")
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """Create a new, empty database on the test PostgreSQL server, yield its URL, and drop it after."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means no usable server
+        admin = None
+    require(admin is not None, f"a PostgreSQL server at {POSTGRES_URL.split('@')[-1]} (scripts/dev.sh starts one)")
+    assert admin is not None
+    name = f"{prefix}_{os.urandom(6).hex()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -146,15 +174,22 @@ def cli(config: Path, *arguments: str, env: dict[str, str] | None = None,
                           capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
-def managed_leftovers(client) -> list[str]:  # type: ignore[no-untyped-def]
-    containers = [c.name for c in client.containers.list(all=True, filters={"label": MANAGED_LABEL})]
-    volumes = [v.name for v in client.volumes.list(filters={"label": MANAGED_LABEL})]
+def managed_leftovers(client, installation: str | Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Return the sandbox containers and volumes of one installation (its state directory)."""
+    label = {"label": f"io.restoreproof.installation={installation}"}
+    containers = [c.name for c in client.containers.list(all=True, filters=label, sparse=True)]
+    volumes = [v.name for v in client.volumes.list(filters=label)]
     return containers + volumes
 
 
 @pytest.fixture
-def no_leftovers(docker_client) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Fail the test if it leaves a sandbox container or volume behind."""
-    assert managed_leftovers(docker_client) == [], "leftovers from an earlier test"
+def installation(tmp_path: Path) -> Path:
+    """The state directory of this test's installation (config_dir writes it into restoreproof.yml)."""
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def no_leftovers(docker_client, installation: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Fail the test if it leaves a sandbox container or volume of its own installation behind."""
     yield
-    assert managed_leftovers(docker_client) == []
+    assert managed_leftovers(docker_client, installation) == []

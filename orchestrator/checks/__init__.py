@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.restic import Restic, Snapshot
 from orchestrator.runners import Sandbox
 from orchestrator.selection import RestorePlan
+
+if TYPE_CHECKING:
+    from orchestrator.config.schema import Job
+    from orchestrator.db import Database
 
 PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
 
@@ -41,6 +46,10 @@ class CheckContext:
     timeout_seconds: float
     restore_failure: str | None = None
     snapshot: Snapshot | None = None
+    # For checks about the repository rather than the restored data (orchestrator/checks/rpo.py, ...).
+    job: Job | None = None
+    database: Database | None = None
+    run_id: int | None = None
     _tree: dict[str, RestoredEntry] | None = None
     _tree_problems: list[str] = field(default_factory=list)
 
@@ -48,9 +57,7 @@ class CheckContext:
         """Return every restored path (as it appears in the snapshot) with its type and size, scanned in the sandbox."""
         if self._tree is None:
             assert self.sandbox is not None
-            result = self.sandbox.execute(
-                ["find", self.data_mount, "-mindepth", "1", "-exec", "stat", "-c", "%f %s %n", "{}", "+"],
-                self.timeout_seconds)
+            result = self.sandbox.execute(["sh", "-c", TREE_SCAN, "scan", self.data_mount], self.timeout_seconds)
             self._tree, self._tree_problems = parse_tree_scan(result.output, self.data_mount)
             if result.exit_code != 0:
                 self._tree_problems.append(f"scan exited with code {result.exit_code}")
@@ -65,22 +72,35 @@ class CheckSpec:
     needs_restored_data: bool
 
 
+# Names travel NUL-separated and apart from the stat lines, so no file name (newlines included) can
+# forge an entry; stat prints one "mode size" line per name, in the same order.
+TREE_SCAN = """\
+find "$1" -mindepth 1 -print0 > /tmp/.names 2>/tmp/.errors
+xargs -0 -r stat -c '%f %s' < /tmp/.names 2>>/tmp/.errors
+printf '\\n\\0names\\0'; cat /tmp/.names; printf '\\0errors\\0'; cat /tmp/.errors
+"""
+_NAMES_MARK, _ERRORS_MARK = "\n\0names\0", "\0errors\0"
+
+
 def parse_tree_scan(output: str, data_mount: str) -> tuple[dict[str, RestoredEntry], list[str]]:
-    """Given `stat -c '%f %s %n'` lines, return {snapshot path: entry} and the lines that were not entries."""
-    tree: dict[str, RestoredEntry] = {}
-    problems: list[str] = []
+    """Given TREE_SCAN's output, return {snapshot path: entry} and the problems met while scanning."""
+    if _NAMES_MARK not in output or _ERRORS_MARK not in output:
+        return {}, [f"the scan did not complete: {output.strip()[:300]}"]
+    stats_part, rest = output.split(_NAMES_MARK, 1)
+    names_part, errors = rest.rsplit(_ERRORS_MARK, 1)
+    names = [name for name in names_part.split("\0") if name]
+    stat_lines = [line for line in stats_part.split("\n") if line]
+    problems = [line for line in errors.splitlines() if line.strip()]
+    if len(names) != len(stat_lines):
+        return {}, problems + [f"the scan found {len(names)} entries but could stat {len(stat_lines)}"]
     prefix = data_mount.rstrip("/")
-    for line in output.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) != 3 or not parts[2].startswith(prefix + "/"):
-            problems.append(line)
+    tree: dict[str, RestoredEntry] = {}
+    for name, line in zip(names, stat_lines):
+        mode_text, _, size_text = line.partition(" ")
+        if not name.startswith(prefix + "/") or not size_text.isdigit():
+            problems.append(f"unexpected scan entry: {name!r} {line!r}")
             continue
-        try:
-            mode, size = int(parts[0], 16), int(parts[1])
-        except ValueError:
-            problems.append(line)
-            continue
-        tree[parts[2][len(prefix):]] = RestoredEntry(_node_type(mode), size)
+        tree[name[len(prefix):]] = RestoredEntry(_node_type(int(mode_text, 16)), int(size_text))
     return tree, problems
 
 
@@ -111,6 +131,7 @@ def skipped(name: str, reason: str) -> CheckOutcome:
 def all_checks() -> dict[str, CheckSpec]:
     """Return every check kind by its YAML `type`."""
     from orchestrator.checks import canary, expect, manifest, restic_check, tree
+    from orchestrator.checks import immutability, restic_check_rotation, retention, rpo, source_compare
 
     return {
         "tree": CheckSpec(tree.check, needs_restored_data=True),
@@ -118,4 +139,9 @@ def all_checks() -> dict[str, CheckSpec]:
         "manifest": CheckSpec(manifest.check, needs_restored_data=True),
         "canary": CheckSpec(canary.check, needs_restored_data=True),
         "restic-check": CheckSpec(restic_check.check, needs_restored_data=False),
+        "immutability": CheckSpec(immutability.check, needs_restored_data=False),
+        "rpo": CheckSpec(rpo.check, needs_restored_data=False),
+        "retention": CheckSpec(retention.check, needs_restored_data=False),
+        "restic-check-rotation": CheckSpec(restic_check_rotation.check, needs_restored_data=False),
+        "source-compare": CheckSpec(source_compare.check, needs_restored_data=True),
     }

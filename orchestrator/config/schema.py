@@ -8,6 +8,11 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from orchestrator.config.alerts import AlertSettings, JobAlerts, SmtpSettings
+from orchestrator.config.certificates import CertificateSettings, Controls
+from orchestrator.config.probes import (ImmutabilityCheck, Protection, RetentionCheck, RotatingCheck, RpoCheck,
+                                        SourceCompareCheck)
+from orchestrator.config.schedule import DaemonSettings, Schedule
 from orchestrator.config.types import Duration, Size, Strict, parse_duration, parse_size
 
 class Repository(Strict):
@@ -18,9 +23,6 @@ class Repository(Strict):
     password_file: Path | None = None
     password_command: str | None = None
     env_file: Path | None = Field(None, description="KEY=value lines for the backend (AWS_ACCESS_KEY_ID, ...)")
-    needs_network: bool | None = Field(
-        None, description="Whether restic needs the network; default: inferred from the repository type"
-    )
 
     @model_validator(mode="after")
     def _exactly_one_of_each(self) -> "Repository":
@@ -112,7 +114,8 @@ class ResticCheck(Strict):
 
 
 Check = Annotated[
-    Union[TreeCheck, ExpectCheck, ManifestCheck, CanaryCheck, ResticCheck], Field(discriminator="type")
+    Union[TreeCheck, ExpectCheck, ManifestCheck, CanaryCheck, ResticCheck,
+          ImmutabilityCheck, RpoCheck, RetentionCheck, RotatingCheck, SourceCompareCheck], Field(discriminator="type")
 ]
 
 
@@ -164,6 +167,10 @@ class Job(Strict):
     rto: Duration | None = Field(None, description="Target restore time (RTO)")
     rpo: Duration | None = Field(None, description="Maximum age of the newest snapshot (RPO)")
     runner: str = "docker"
+    schedule: Schedule | None = Field(None, description="When `restoreproof serve` runs it; none: only on demand")
+    alerts: JobAlerts = JobAlerts()
+    protection: Protection = Protection()
+    controls: Controls = Field(default_factory=list, description="Controls its tests evidence, e.g. ANSSI-37")
 
 
 class SandboxLimits(Strict):
@@ -171,7 +178,6 @@ class SandboxLimits(Strict):
     pids: int = 256
     cpus: float = 1.0
     tmp_size: Size = parse_size("64MiB")
-    user: str = "65534:65534"
 
 
 class Settings(Strict):
@@ -180,3 +186,7 @@ class Settings(Strict):
     state_dir: Path = Path("state")
     restore_quota: Size = parse_size("20GiB")
     sandbox: SandboxLimits = SandboxLimits()
+    daemon: DaemonSettings = DaemonSettings()
+    smtp: SmtpSettings | None = None
+    alerts: AlertSettings = AlertSettings()
+    certificates: CertificateSettings = CertificateSettings()

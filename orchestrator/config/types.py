@@ -6,7 +6,9 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from email.utils import parseaddr
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -50,3 +52,17 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_address(value: str) -> str:
+    """Given 'ops@example.com' or 'Ops <ops@example.com>', return it; raise ValueError if it is no address."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("an e-mail address cannot contain a line break")
+    _, address = parseaddr(value)
+    local, _, domain = address.partition("@")
+    if not local or not domain or " " in address:
+        raise ValueError(f"'{value}' is not an e-mail address")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(check_address)]

@@ -52,10 +52,16 @@ class Run(Base):
     snapshot_paths: Mapped[list[Any] | None]
     snapshot_tags: Mapped[list[Any] | None]
     snapshot_age_seconds: Mapped[float | None] = mapped_column(Float)
+    newest_snapshot_age_seconds: Mapped[float | None] = mapped_column(Float)
 
     repository_id: Mapped[str | None] = mapped_column(String(64))
     repository_backend: Mapped[str | None] = mapped_column(String(20))
     repository_location: Mapped[str | None] = mapped_column(Text)
+    # Measured and declared location facts (orchestrator/probes/location.py, docs/probes.md).
+    repository_host: Mapped[str | None] = mapped_column(String(255))
+    repository_region: Mapped[str | None] = mapped_column(String(64))
+    repository_offsite: Mapped[bool | None]
+    repository_facts: Mapped[dict[str, Any] | None]
 
     restore_seconds: Mapped[float | None] = mapped_column(Float)
     checks_seconds: Mapped[float | None] = mapped_column(Float)
@@ -70,6 +76,10 @@ class Run(Base):
     versions: Mapped[dict[str, Any] | None]
     sandbox: Mapped[dict[str, Any] | None]
     log_tail: Mapped[str | None] = mapped_column(Text)
+    # Hash chain over finished runs (orchestrator/certificates/chain.py): any later edit or deletion shows.
+    chain_sequence: Mapped[int | None] = mapped_column(Integer, unique=True, index=True)
+    chain_previous_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     checks: Mapped[list["CheckResult"]] = relationship(
         back_populates="run", order_by="CheckResult.position", cascade="all, delete-orphan", lazy="selectin"
@@ -84,9 +94,14 @@ class Run(Base):
 
     @property
     def rpo_met(self) -> bool | None:
-        if self.rpo_seconds is None or self.snapshot_age_seconds is None:
+        """Whether the newest matching snapshot was younger than the RPO target when the run saw it.
+
+        A snapshot dated more than five minutes in the future (client clock ahead) proves nothing."""
+        age = self.newest_snapshot_age_seconds if self.newest_snapshot_age_seconds is not None \
+            else self.snapshot_age_seconds
+        if self.rpo_seconds is None or age is None:
             return None
-        return self.snapshot_age_seconds <= self.rpo_seconds
+        return -300 <= age <= self.rpo_seconds
 
 
 class CheckResult(Base):

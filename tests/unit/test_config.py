@@ -79,7 +79,8 @@ def test_unknown_check_type_lists_the_valid_ones(tmp_path: Path) -> None:
 
     assert lines == [
         "jobs/web.yml:6:7: job 'web': target.checks[0]: input tag 'bogus' found using 'type' does not match any "
-        "of the expected tags: 'tree', 'expect', 'manifest', 'canary', 'restic-check'"
+        "of the expected tags: 'tree', 'expect', 'manifest', 'canary', 'restic-check', 'immutability', 'rpo', "
+        "'retention', 'restic-check-rotation', 'source-compare'"
     ]
 
 
