@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("snapshot_paths", sa.JSON()),
         sa.Column("snapshot_tags", sa.JSON()),
         sa.Column("snapshot_age_seconds", sa.Float()),
-        sa.Column("newest_snapshot_age_seconds", sa.Float()),
         sa.Column("repository_id", sa.String(64)),
         sa.Column("repository_backend", sa.String(20)),
         sa.Column("repository_location", sa.Text()),
