@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 
 from orchestrator.commands import load, worst_exit_code
 from orchestrator.commands.run import run_jobs
@@ -27,7 +29,16 @@ def run(arguments: argparse.Namespace) -> int:
 
         print(json.dumps(run_to_dict(runs[0]), indent=2))
     else:
-        print(f"\nTry next:  restoreproof --config {demo_dir} history")
-        print(f"           restoreproof --config {demo_dir} snapshots demo")
+        program = _program()
+        print(f"\nTry next:  {program} --config {demo_dir} history")
+        print(f"           {program} --config {demo_dir} snapshots demo")
         print(f"           cat {demo_dir}/jobs/demo.yml")
     return worst_exit_code(runs)
+
+
+def _program() -> str:
+    """The command as the user can type it: the full path when it is not on PATH (e.g. in .venv/bin)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "restoreproof" and shutil.which("restoreproof") != str(invoked.resolve()):
+        return str(invoked)
+    return "restoreproof"

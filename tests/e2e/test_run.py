@@ -386,3 +386,19 @@ def test_a_symlink_does_not_stand_in_for_an_expected_file(make_repository, confi
     result, payload = run_json(config, "web")
     assert result.returncode == 1
     assert "not a regular file" in payload["checks"][0]["detail"]
+
+
+def test_demo_creates_a_repository_and_a_job_and_passes(tmp_path, installation):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "restoreproof.yml").write_text(f"state_dir: {installation}\n")
+    result = cli(config, "demo", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "passed"
+    assert [check["name"] for check in payload["checks"]] == [
+        "tree", "expect", "manifest", "canary", "restic-check", "boot"]
+    canary = (installation / "demo" / "canary.expected").read_text()
+    assert canary not in result.stdout + result.stderr
+    again = cli(config, "demo")
+    assert again.returncode == 0 and "demo: PASSED" in again.stdout
