@@ -23,12 +23,12 @@ def run_to_dict(run: Run) -> dict[str, Any]:
         "status": run.status,
         "reason": run.reason,
         "message": run.message,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "snapshot": {
             "id": run.snapshot_id,
-            "time": _iso(run.snapshot_time),
-            "seen_at": _iso(run.snapshot_seen_at),
+            "time": iso(run.snapshot_time),
+            "seen_at": iso(run.snapshot_seen_at),
             "host": run.snapshot_host,
             "paths": run.snapshot_paths,
             "tags": run.snapshot_tags,
@@ -55,7 +55,7 @@ def write_summary(run: Run, out: TextIO) -> None:
     """Write a short, readable account of one run."""
     out.write(f"\n{run.job}: {run.status.upper()}  (run {run.id})\n")
     if run.snapshot_id:
-        out.write(f"  snapshot  {run.snapshot_id[:8]}  {_when(run.snapshot_time)}  {run.snapshot_host}"
+        out.write(f"  snapshot  {run.snapshot_id[:8]}  {when(run.snapshot_time)}  {run.snapshot_host}"
                   f"  {', '.join(run.snapshot_paths or [])}\n")
     if run.repository_id:
         out.write(f"  repository {run.repository_id[:12]} ({run.repository_backend}) {run.repository_location}\n")
@@ -79,7 +79,7 @@ def write_history(runs: list[Run], out: TextIO) -> None:
     out.write(f"{'run':>5}  {'job':<16} {'started (UTC)':<17} {'status':<8} {'snapshot':<9} {'restore':>8} "
               f"{'total':>8}  message\n")
     for run in runs:
-        out.write(f"{run.id:>5}  {run.job[:16]:<16} {_when(run.started_at):<17} {run.status:<8} "
+        out.write(f"{run.id:>5}  {run.job[:16]:<16} {when(run.started_at):<17} {run.status:<8} "
                   f"{(run.snapshot_id or '-')[:8]:<9} {_seconds(run.restore_seconds):>8} "
                   f"{_seconds(run.total_seconds):>8}  {(run.message or '')[:80]}\n")
 
@@ -122,11 +122,11 @@ class TextReporter:
             self.out.write("\r\033[K")
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _when(value: datetime | None) -> str:
+def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -153,7 +154,7 @@ class RestoreSize:
 
 
 @dataclass(frozen=True)
-class CheckOutcome:
+class ResticCheckResult:
     passed: bool
     kind: FailureKind | None
     output: str
@@ -190,7 +191,7 @@ class Restic:
     def __post_init__(self) -> None:
         self._environment = self._build_environment()
 
-    @property
+    @cached_property
     def repository_string(self) -> str:
         if self.repository.url is not None:
             return self.repository.url
@@ -265,7 +266,7 @@ class Restic:
         data = json.loads(self._run(["stats", "--mode", "restore-size", snapshot_id]))
         return RestoreSize(bytes=int(data["total_size"]), files=int(data["total_file_count"]))
 
-    def check(self, read_data_subset: str | None) -> CheckOutcome:
+    def check(self, read_data_subset: str | None) -> ResticCheckResult:
         """Run `restic check`; return its outcome (a damaged repository is an outcome, not an exception).
 
         Without a lock, like every other call here: testing never writes to the repository (and works
@@ -276,10 +277,10 @@ class Restic:
         completed = self._execute(arguments, json_output=False, lock=False)
         output = self.redactor.redact(completed.stdout + completed.stderr)
         if completed.returncode == 0:
-            return CheckOutcome(True, None, output)
+            return ResticCheckResult(True, None, output)
         kind = classify(output)
         if kind in (FailureKind.FAILED, FailureKind.CORRUPTED):
-            return CheckOutcome(False, FailureKind.CORRUPTED, output)
+            return ResticCheckResult(False, FailureKind.CORRUPTED, output)
         raise ResticError(kind, output, completed.returncode)
 
     @contextmanager

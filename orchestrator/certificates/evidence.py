@@ -11,6 +11,7 @@ from typing import Any
 
 from orchestrator import __version__
 from orchestrator.certificates.canonical import iso_utc
+from orchestrator.checks import ERROR, FAILED, PASSED
 from orchestrator.certificates.controls import canonical_id, control_title
 from orchestrator.certificates.keys import PublicKey
 from orchestrator.certificates.period import Month
@@ -20,7 +21,7 @@ from orchestrator.db.certificates_store import CertificateStore, ChainHead
 from orchestrator.db.models import Run
 
 EVIDENCE_FORMAT = "restoreproof-certificate-evidence/1"
-PASSED, FAILED, ERROR, ABORTED = "passed", "failed", "error", "aborted"
+ABORTED = "aborted"
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from typing import Any, TextIO
 
 from orchestrator.commands import EXIT_COULD_NOT_RUN, EXIT_OK, EXIT_USAGE, load, open_database
 from orchestrator.config import Config
 from orchestrator.db.models_alerts import FAILED, PENDING, SENT, AlertNotice
+from orchestrator.report import iso, when
 
 HELP = "alert e-mails: list the outbox; `alerts test` sends a test e-mail; `alerts send` delivers now"
 STATUSES = (PENDING, FAILED, SENT)
@@ -46,9 +46,9 @@ def notice_to_dict(notice: AlertNotice) -> dict[str, Any]:
     return {
         "id": notice.id, "kind": notice.kind, "job": notice.job, "run_id": notice.run_id, "status": notice.status,
         "attempts": notice.attempts, "subject": notice.subject, "recipients": notice.recipients,
-        "message_id": notice.message_id, "created_at": _iso(notice.created_at),
-        "next_attempt_at": _iso(notice.next_attempt_at) if notice.status == PENDING else None,
-        "last_attempt_at": _iso(notice.last_attempt_at), "sent_at": _iso(notice.sent_at),
+        "message_id": notice.message_id, "created_at": iso(notice.created_at),
+        "next_attempt_at": iso(notice.next_attempt_at) if notice.status == PENDING else None,
+        "last_attempt_at": iso(notice.last_attempt_at), "sent_at": iso(notice.sent_at),
         "last_error": notice.last_error, "attachments": [attachment.filename for attachment in notice.attachments],
     }
 
@@ -116,17 +116,9 @@ def _write_notices(notices: list[AlertNotice], out: TextIO) -> None:
     out.write(f"{'id':>5}  {'kind':<12} {'job':<16} {'status':<8} {'tries':>5}  {'created (UTC)':<16}  "
               f"{'sent / next try':<16}  subject\n")
     for notice in notices:
-        when = notice.sent_at if notice.status == SENT else notice.next_attempt_at if notice.status == PENDING else None
+        due = notice.sent_at if notice.status == SENT else notice.next_attempt_at if notice.status == PENDING else None
         out.write(f"{notice.id:>5}  {notice.kind[:12]:<12} {(notice.job or '-')[:16]:<16} {notice.status:<8} "
-                  f"{notice.attempts:>5}  {_when(notice.created_at):<16}  {_when(when):<16}  {notice.subject[:90]}\n")
+                  f"{notice.attempts:>5}  {when(notice.created_at):<16}  {when(due):<16}  {notice.subject[:90]}\n")
         if notice.last_error:
             label = "note" if notice.status == SENT else "last error"
             out.write(f"{'':>7}{label}: {notice.last_error}\n")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

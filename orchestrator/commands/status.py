@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.commands import EXIT_OK, load, open_database
+from orchestrator.report import when
 
 if TYPE_CHECKING:
     from orchestrator.scheduler.status import DaemonStatus, JobStatus
@@ -47,7 +48,7 @@ def _write_daemons(daemons: list["DaemonStatus"], now: datetime, out: TextIO) ->
         out.write("daemon: not running (start it with `restoreproof serve`)\n\n")
     for daemon in serving:
         beat = int((now - daemon.heartbeat_at).total_seconds())
-        out.write(f"daemon: pid {daemon.pid} on {daemon.host}, since {_when(daemon.started_at)} UTC, "
+        out.write(f"daemon: pid {daemon.pid} on {daemon.host}, since {when(daemon.started_at)} UTC, "
                   f"heartbeat {beat}s ago" + (f", metrics {daemon.metrics_address}" if daemon.metrics_address else "")
                   + "\n\n")
 
@@ -58,11 +59,7 @@ def _write_jobs(jobs: list["JobStatus"], out: TextIO) -> None:
     for job in jobs:
         last = job.last_run
         streak = f"{job.streak.count} {job.streak.status}" if job.streak else "-"
-        overdue = f"YES (due by {_when(job.expected_by)})" if job.overdue else ("no" if job.schedule else "-")
-        out.write(f"{job.job[:20]:<20} {(job.schedule or 'on demand')[:24]:<24} {_when(job.next_run_at):<17} "
-                  f"{_when(last.started_at if last else None):<17} {(last.status if last else '-'):<8} "
+        overdue = f"YES (due by {when(job.expected_by)})" if job.overdue else ("no" if job.schedule else "-")
+        out.write(f"{job.job[:20]:<20} {(job.schedule or 'on demand')[:24]:<24} {when(job.next_run_at):<17} "
+                  f"{when(last.started_at if last else None):<17} {(last.status if last else '-'):<8} "
                   f"{streak:<11} {overdue}\n")
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

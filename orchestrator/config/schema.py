@@ -13,7 +13,7 @@ from orchestrator.config.certificates import CertificateSettings, Controls
 from orchestrator.config.probes import (ImmutabilityCheck, Protection, RetentionCheck, RotatingCheck, RpoCheck,
                                         SourceCompareCheck)
 from orchestrator.config.schedule import DaemonSettings, Schedule
-from orchestrator.config.types import Duration, Size, Strict, parse_duration, parse_size
+from orchestrator.config.types import Duration, Size, Strict, parse_size
 
 class Repository(Strict):
     """Where the backup lives and how to open it. Secrets are only ever referenced, never inlined."""

@@ -29,6 +29,7 @@ from orchestrator.config import Config, ConfigInvalid, load_config
 from orchestrator.control import RunControl
 from orchestrator.daemon_tasks import PeriodicTask, periodic_tasks
 from orchestrator.db.scheduler_store import SchedulerStore
+from orchestrator.db.store import utcnow
 from orchestrator.owner import current_owner, is_abandoned
 from orchestrator.runners import RunnerUnavailable, get_runner
 from orchestrator.scheduler.dispatch import QUEUED, SKIPPED, Dispatcher
@@ -43,10 +44,6 @@ _SIGNALS: dict[int, str] = {signal.SIGTERM: "stop", signal.SIGINT: "stop", signa
 
 class DaemonConflict(Exception):
     """Another daemon already serves this database; two would run every job twice."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Daemon:

@@ -13,6 +13,7 @@ from orchestrator.db import Database, Run
 from orchestrator.db.scheduler_store import RESULT_STATUSES, SchedulerStore
 from orchestrator.owner import is_abandoned
 from orchestrator.scheduler.overdue import overdue_jobs
+from orchestrator.report import iso
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,12 @@ class JobStatus:
         return {
             "job": self.job,
             "schedule": self.schedule,
-            "next_run_at": _iso(self.next_run_at),
+            "next_run_at": iso(self.next_run_at),
             "last_run": _run_summary(self.last_run),
             "last_result": _run_summary(self.last_result),
             "streak": {"status": self.streak.status, "count": self.streak.count} if self.streak else None,
             "overdue": self.overdue,
-            "expected_by": _iso(self.expected_by),
+            "expected_by": iso(self.expected_by),
             "missed": self.missed,
         }
 
@@ -58,8 +59,8 @@ class DaemonStatus:
     metrics_address: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "pid": self.pid, "started_at": _iso(self.started_at),
-                "heartbeat_at": _iso(self.heartbeat_at), "alive": self.alive, "metrics": self.metrics_address}
+        return {"host": self.host, "pid": self.pid, "started_at": iso(self.started_at),
+                "heartbeat_at": iso(self.heartbeat_at), "alive": self.alive, "metrics": self.metrics_address}
 
 
 def job_statuses(config: Config, database: Database, now: datetime) -> list[JobStatus]:
@@ -112,9 +113,5 @@ def _last_result(database: Database, job: str) -> Run | None:
 def _run_summary(run: Run | None) -> dict[str, Any] | None:
     if run is None:
         return None
-    return {"run_id": run.id, "status": run.status, "reason": run.reason, "started_at": _iso(run.started_at),
-            "finished_at": _iso(run.finished_at), "message": run.message}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return {"run_id": run.id, "status": run.status, "reason": run.reason, "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at), "message": run.message}

@@ -4,12 +4,9 @@ with openssl) and AUTH, which can be stopped and started again on the same port.
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
-import socket
 import ssl
 import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -19,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, require
+from tests.conftest import free_port, fresh_postgres_database, require
 
 SMTP_USER = "alerts"
 SMTP_PASSWORD = "smtp-secret-93ab1f"
@@ -79,7 +76,7 @@ class SmtpServer:
 
     def __post_init__(self) -> None:
         if not self.port:
-            self.port = _free_port()
+            self.port = free_port()
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller
@@ -136,11 +133,6 @@ class _Handler:
         self.server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 queued"
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

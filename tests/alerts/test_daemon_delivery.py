@@ -3,11 +3,9 @@ server was down: the outbox survives a restart and each e-mail arrives once."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,21 +13,14 @@ import time
 import pytest
 
 from orchestrator.alerts import enqueue_email
-from tests.conftest import cli
+from tests.conftest import cli, free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def test_a_fresh_daemon_delivers_what_an_earlier_process_left_pending(alert_world, smtp_server, smtp_password_file,
                                                                       tmp_path):
-    if importlib.util.find_spec("orchestrator.scheduler.daemon") is None:
-        pytest.skip("`restoreproof serve` (the scheduler issue) is not there yet")
     world = alert_world(smtp_server.settings(smtp_password_file))
     enqueue_email(world.config(), world.database(), kind="failure", job="web", recipients=["ops@example.com"],
                   subject="restore test FAILED: web", body_text="text", body_html="<p>html</p>", dedup_key="k")

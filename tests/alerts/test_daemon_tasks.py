@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from orchestrator.alerts import deliver_task, enqueue_email, overdue_task
 from orchestrator.daemon_tasks import periodic_tasks
@@ -31,8 +29,6 @@ def test_the_outbox_task_delivers(alert_world, smtp_server, smtp_password_file):
 
 def test_the_overdue_task_tells_about_jobs_the_scheduler_finds_overdue_once(alert_world, smtp_server,
                                                                             smtp_password_file):
-    if importlib.util.find_spec("orchestrator.scheduler.overdue") is None:
-        pytest.skip("orchestrator.scheduler.overdue (the scheduler issue) is not there yet")
     world = alert_world(smtp_server.settings(smtp_password_file), web_extra="schedule:\n  every: 1h\n")
     config, database = world.config(), world.database()
     now = datetime.now(timezone.utc)

@@ -3,9 +3,7 @@ file, and the run hash chain on SQLite and PostgreSQL (sealing from several thre
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +19,7 @@ from orchestrator.certificates.render import css_string, template_dir
 from orchestrator.db import Database
 from orchestrator.db.certificates_store import CertificateStore
 from tests.certificates.month_runs import RunSpec, failed, record
-from tests.conftest import fresh_postgres_database, require
+from tests.conftest import fresh_postgres_database
 
 
 def test_month_bounds_and_neighbours() -> None:

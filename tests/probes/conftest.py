@@ -21,7 +21,7 @@ from orchestrator.checks import CheckContext, all_checks
 from orchestrator.config import load_config
 from orchestrator.restic import Restic
 from orchestrator.selection import RestorePlan
-from tests.conftest import require, write_tree
+from tests.conftest import free_port, require, write_tree
 
 SOURCE_FILES: dict[str, str | bytes] = {
     "www/index.html": "<html>probe test</html>\n",
@@ -30,11 +30,6 @@ SOURCE_FILES: dict[str, str | bytes] = {
 }
 ACCESS_KEY, SECRET_KEY = "AKIAPROBETEST0001", "probe-secret-key-7f1e2d3c4b5a"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config import ConfigInvalid, load_config
-from orchestrator.config.schema import ManifestCheck, TreeCheck, parse_duration, parse_size
+from orchestrator.config.schema import ManifestCheck, TreeCheck
+from orchestrator.config.types import parse_duration, parse_size
 from orchestrator.config.source import Location
 
 MINIMAL_JOB = """\
